@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  configureHttp,
+  createFastifyAdapter,
+  createLogger,
+  loadConfig,
+  PinoNestLogger,
+} from '@app/platform';
+import { ApiModule } from './api.module';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'api');
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule,
+    createFastifyAdapter(logger),
+    {
+      logger: new PinoNestLogger(logger),
+      bodyParser: false,
+    },
+  );
+  await configureHttp(app, {
+    largeBodyRoutes: { '/v1/events/batch': 4 * 1024 * 1024 },
+    docs: true,
+  });
+  await app.listen(config.PORT, '0.0.0.0');
+  logger.info({ port: config.PORT }, 'api listening');
+}
+
+bootstrap().catch((err: Error) => {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+});

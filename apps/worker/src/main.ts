@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  configureHttp,
+  createFastifyAdapter,
+  createLogger,
+  loadConfig,
+  PinoNestLogger,
+  ProcessorRegistry,
+} from '@app/platform';
+import { EventRelay } from '@app/events';
+import { WorkerModule } from './worker.module';
+
+/** Runs every background processor and the relay; WORKER_PORT adds a health/metrics listener. */
+async function bootstrap(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'worker');
+  const app = await NestFactory.create<NestFastifyApplication>(
+    WorkerModule,
+    createFastifyAdapter(logger),
+    {
+      logger: new PinoNestLogger(logger),
+      bodyParser: false,
+    },
+  );
+  await configureHttp(app);
+  if (config.WORKER_PORT !== undefined) await app.listen(config.WORKER_PORT, '0.0.0.0');
+  else await app.init();
+  app.get(ProcessorRegistry).start();
+  await app.get(EventRelay).start();
+  logger.info({ port: config.WORKER_PORT ?? null }, 'worker running');
+}
+
+bootstrap().catch((err: Error) => {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { OpsModule, PlatformModule } from '@app/platform';
+import { EventsModule } from '@app/events';
+import { ALL_MIGRATION_NAMES } from '@app/schema';
+
+@Module({
+  imports: [PlatformModule, EventsModule, OpsModule.forMigrations(ALL_MIGRATION_NAMES)],
+})
+export class WorkerModule {}

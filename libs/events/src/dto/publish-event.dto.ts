@@ -1,0 +1,66 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+import { ACTOR_TYPES, ActorType, EVENT_TYPE_PATTERN } from '../event-types';
+
+export class ActorDto {
+  @IsIn(ACTOR_TYPES)
+  type: ActorType;
+
+  @IsString()
+  @Length(1, 128)
+  id: string;
+}
+
+export class PublishEventDto {
+  @IsString()
+  @MaxLength(128)
+  @Matches(EVENT_TYPE_PATTERN, {
+    message: 'type must be a lowercase dotted name like invoice.paid',
+  })
+  type: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  subject?: string;
+
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => ActorDto)
+  actor: ActorDto;
+
+  @IsOptional()
+  @IsUUID()
+  actingAsTenantId?: string;
+
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  occurredAt?: string;
+
+  @IsObject()
+  data: Record<string, unknown>;
+}
+
+export class PublishEventBatchDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => PublishEventDto)
+  events: PublishEventDto[];
+}

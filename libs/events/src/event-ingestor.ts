@@ -1,0 +1,173 @@
+import { Injectable } from '@nestjs/common';
+import { Database, DomainError, Tx } from '@app/platform';
+import { EventStore } from './event-store';
+import { NewEvent } from './event-types';
+
+export interface IngestAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export interface IngestRequest {
+  tenantId: string;
+  events: NewEvent[];
+  /** What to answer when these events are committed now. */
+  answer: IngestAnswer;
+  idempotency?: { key: string; requestHash: string };
+}
+
+interface Submission extends IngestRequest {
+  resolve(answer: IngestAnswer): void;
+  reject(err: unknown): void;
+}
+
+interface KeyRow {
+  tenant_id: string;
+  key: string;
+  request_hash: string;
+  response_status: number;
+  response_body: Record<string, unknown>;
+}
+
+const MAX_EVENTS_PER_COMMIT = 2000;
+const MAX_COMMITS_IN_FLIGHT = 3;
+
+const conflict = () =>
+  new DomainError(
+    'idempotency_conflict',
+    'This Idempotency-Key was used with a different request body',
+  );
+
+/**
+ * Group commit: requests that arrive while earlier commits are in flight are written together in
+ * one transaction (one multi-row INSERT), and each is answered only after that commit. Idempotency
+ * keys are resolved inside the same transaction.
+ */
+@Injectable()
+export class EventIngestor {
+  private queue: Submission[] = [];
+  private inFlight = 0;
+  /** Keys being processed by this process, so two requests with one key share one outcome. */
+  private readonly pendingKeys = new Map<string, Promise<IngestAnswer>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly store: EventStore,
+  ) {}
+
+  ingest(request: IngestRequest): Promise<IngestAnswer> {
+    const idem = request.idempotency;
+    if (!idem) return this.enqueue(request);
+    const slot = `${request.tenantId}\u0000${idem.key}`;
+    const leader = this.pendingKeys.get(slot);
+    if (leader) {
+      // Same key in flight: wait for the first request, then judge this one against the stored key.
+      return leader.catch(() => undefined).then(() => this.ingest(request));
+    }
+    const answer = this.enqueue(request);
+    this.pendingKeys.set(slot, answer);
+    const forget = () => this.pendingKeys.delete(slot);
+    answer.then(forget, forget);
+    return answer;
+  }
+
+  private enqueue(request: IngestRequest): Promise<IngestAnswer> {
+    return new Promise<IngestAnswer>((resolve, reject) => {
+      this.queue.push({ ...request, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < MAX_COMMITS_IN_FLIGHT && this.queue.length) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private takeBatch(): Submission[] {
+    let events = 0;
+    let n = 0;
+    while (
+      n < this.queue.length &&
+      (n === 0 || events + this.queue[n].events.length <= MAX_EVENTS_PER_COMMIT)
+    ) {
+      events += this.queue[n].events.length;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private async commit(batch: Submission[]): Promise<void> {
+    const outcomes = new Map<Submission, IngestAnswer | DomainError>();
+    try {
+      await this.db.transaction(async (tx) => {
+        outcomes.clear();
+        const replays = await this.claimKeys(tx, batch);
+        for (const [s, outcome] of replays) outcomes.set(s, outcome);
+        const fresh = batch.filter((s) => !outcomes.has(s));
+        await this.store.append(
+          tx,
+          fresh.flatMap((s) => s.events),
+        );
+        for (const s of fresh) outcomes.set(s, s.answer);
+      });
+    } catch (err) {
+      for (const s of batch) s.reject(err);
+      return;
+    }
+    this.store.announce();
+    for (const s of batch) {
+      const outcome = outcomes.get(s)!;
+      if (outcome instanceof DomainError) s.reject(outcome);
+      else s.resolve(outcome);
+    }
+  }
+
+  /** Inserts the batch's keys; keys that already existed answer with their stored outcome. */
+  private async claimKeys(
+    tx: Tx,
+    batch: Submission[],
+  ): Promise<Map<Submission, IngestAnswer | DomainError>> {
+    const result = new Map<Submission, IngestAnswer | DomainError>();
+    const keyed = batch.filter((s) => s.idempotency);
+    if (!keyed.length) return result;
+    const claimed = await tx.query<{ tenant_id: string; key: string }>(
+      `INSERT INTO idempotency_keys (tenant_id, key, request_hash, response_status, response_body)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[])
+       ON CONFLICT (tenant_id, key) DO NOTHING RETURNING tenant_id, key`,
+      [
+        keyed.map((s) => s.tenantId),
+        keyed.map((s) => s.idempotency!.key),
+        keyed.map((s) => s.idempotency!.requestHash),
+        keyed.map((s) => s.answer.status),
+        keyed.map((s) => JSON.stringify(s.answer.body)),
+      ],
+      'idempotency_claim',
+    );
+    const won = new Set(claimed.map((r) => `${r.tenant_id}\u0000${r.key}`));
+    const lost = keyed.filter((s) => !won.has(`${s.tenantId}\u0000${s.idempotency!.key}`));
+    if (!lost.length) return result;
+    const rows = await tx.query<KeyRow>(
+      `SELECT k.* FROM idempotency_keys k
+       JOIN unnest($1::uuid[], $2::text[]) AS w(tenant_id, key) USING (tenant_id, key)`,
+      [lost.map((s) => s.tenantId), lost.map((s) => s.idempotency!.key)],
+      'idempotency_lookup',
+    );
+    const stored = new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.key}`, r]));
+    for (const s of lost) {
+      const row = stored.get(`${s.tenantId}\u0000${s.idempotency!.key}`)!;
+      result.set(
+        s,
+        row.request_hash === s.idempotency!.requestHash
+          ? { status: row.response_status, body: row.response_body }
+          : conflict(),
+      );
+    }
+    return result;
+  }
+}

@@ -1,0 +1,104 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from 'pg';
+import { Database, LedgerlineConfig, QueueRegistry } from '@app/platform';
+import { EVENTS_CHANNEL } from './event-store';
+import { StreamConsumerRegistry } from './stream-consumer-registry';
+
+const POLL_MS = 1000;
+
+/**
+ * Moves work from PostgreSQL to BullMQ. For every consumer it finds the tenants whose stream is
+ * ahead of that consumer's cursor and adds one job per (consumer, tenant, head position), with a
+ * deterministic id so repeated adds are no-ops. It keeps no state of its own: after a Redis
+ * flush the next pass re-creates every job that PostgreSQL says is still owed.
+ * Woken by NOTIFY after commits, and polls as a fallback.
+ */
+@Injectable()
+export class EventRelay implements OnApplicationShutdown {
+  private readonly logger = new Logger(EventRelay.name);
+  private listener?: Client;
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly config: LedgerlineConfig,
+    private readonly queues: QueueRegistry,
+    private readonly consumers: StreamConsumerRegistry,
+  ) {}
+
+  async start(): Promise<void> {
+    this.timer = setInterval(() => this.wake(), POLL_MS);
+    await this.listen();
+    this.wake();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({ connectionString: this.config.DATABASE_URL });
+    client.on('notification', () => this.wake());
+    client.on('error', () => {
+      // Reconnect; the poll covers the gap.
+      this.listener = undefined;
+      setTimeout(() => void this.listen().catch(() => undefined), 1000);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      this.listener = client;
+    } catch (err) {
+      this.logger.warn(`LISTEN failed, polling only: ${(err as Error).message}`);
+      setTimeout(() => void this.listen().catch(() => undefined), 1000);
+    }
+  }
+
+  /** Coalesces wake-ups: at most one pass runs, and one more follows if woken meanwhile. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.pass()
+      .catch((err: Error) => this.logger.warn(`relay pass failed: ${err.message}`))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** One pass: returns how many jobs it added (or re-added). */
+  async pass(): Promise<number> {
+    let added = 0;
+    for (const consumer of this.consumers.all()) {
+      const lagging = await this.db.query<{ tenant_id: string; position: number }>(
+        `SELECT s.tenant_id, s.position FROM tenant_streams s
+         LEFT JOIN stream_cursors c ON c.tenant_id = s.tenant_id AND c.consumer = $1
+         WHERE s.position > coalesce(c.position, 0)`,
+        [consumer],
+        'relay_lagging',
+      );
+      await this.queues.addBulk(
+        consumer,
+        lagging.map((r) => ({
+          jobId: `${consumer}.${r.tenant_id}.${r.position}`,
+          data: { tenantId: r.tenant_id, upTo: r.position },
+        })),
+      );
+      added += lagging.length;
+    }
+    return added;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.listener?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { EventIngestor } from './event-ingestor';
+import { EventRelay } from './event-relay';
+import { EventStore } from './event-store';
+import { EventViewRegistry } from './event-view-registry';
+import { EventsController } from './events.controller';
+import { PublishEventsHandler } from './publish-events.command';
+import { StreamConsumerRegistry } from './stream-consumer-registry';
+
+@Module({
+  imports: [CqrsModule],
+  controllers: [EventsController],
+  providers: [
+    EventStore,
+    EventIngestor,
+    EventRelay,
+    EventViewRegistry,
+    StreamConsumerRegistry,
+    PublishEventsHandler,
+  ],
+  exports: [EventStore, EventRelay, EventViewRegistry, StreamConsumerRegistry],
+})
+export class EventsModule {}

@@ -1,0 +1,104 @@
+import { Logger } from '@nestjs/common';
+import { DelayedError, Job } from 'bullmq';
+import { Database, QueueName, QueueProcessor, QueueRegistry, StreamJob, Tx } from '@app/platform';
+import { EventStore } from './event-store';
+import { StoredEvent } from './event-types';
+
+export type StreamQueue = QueueName.Audit | QueueName.Fanout;
+
+/** How long one job may hold a tenant before it hands the rest to a follow-up job. */
+const TIME_BUDGET_MS = 5000;
+
+/**
+ * A background consumer of each tenant's event stream (audit, fan-out). Its progress is a cursor
+ * row in PostgreSQL, moved in the same transaction as its effects, so a job may run twice, die
+ * half-way or be lost with Redis: the next run starts where the last commit left off.
+ * Only one job works on a tenant at a time (the cursor row is locked with SKIP LOCKED); a job that
+ * finds it locked steps back and retries shortly.
+ */
+export abstract class StreamConsumer implements QueueProcessor<StreamQueue> {
+  abstract readonly queue: StreamQueue;
+  readonly concurrency: number = 4;
+  protected readonly batchSize: number = 500;
+  protected readonly logger = new Logger(this.constructor.name);
+
+  constructor(
+    protected readonly db: Database,
+    protected readonly store: EventStore,
+    protected readonly queues: QueueRegistry,
+  ) {}
+
+  /** Applies a batch of the tenant's next events, in position order, inside the transaction. */
+  protected abstract consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<void>;
+
+  /** Runs after the batch's transaction committed (e.g. enqueue follow-up jobs). */
+  protected afterCommit(_tenantId: string, _events: StoredEvent[]): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async process(job: Job<StreamJob>, token?: string): Promise<void> {
+    const started = Date.now();
+    const { tenantId } = job.data;
+    for (;;) {
+      const step = await this.step(tenantId);
+      if (step === 'locked') {
+        await job.moveToDelayed(Date.now() + 100, token);
+        throw new DelayedError();
+      }
+      if (step === 'idle') return;
+      if (Date.now() - started > TIME_BUDGET_MS) {
+        await this.queues.add(this.queue, `${this.queue}.${tenantId}.c${Date.now()}`, {
+          tenantId,
+          upTo: job.data.upTo,
+        });
+        return;
+      }
+    }
+  }
+
+  /** Catches a tenant up by one batch directly (benchmarks and tools); same path as jobs. */
+  async catchUp(tenantId: string): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const before = total;
+      const step = await this.step(tenantId, (n) => (total += n));
+      if (step === 'idle' || (step === 'locked' && total === before)) return total;
+    }
+  }
+
+  private async step(
+    tenantId: string,
+    count?: (n: number) => void,
+  ): Promise<'locked' | 'idle' | 'more'> {
+    let events: StoredEvent[] = [];
+    const outcome = await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO stream_cursors (tenant_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+        [tenantId, this.queue],
+        'stream_cursor_ensure',
+      );
+      const [cursor] = await tx.query<{ position: number }>(
+        `SELECT position FROM stream_cursors WHERE tenant_id = $1 AND consumer = $2
+         FOR UPDATE SKIP LOCKED`,
+        [tenantId, this.queue],
+        'stream_cursor_lock',
+      );
+      if (!cursor) return 'locked' as const;
+      events = await this.store.readAfter(tx, tenantId, cursor.position, this.batchSize);
+      if (!events.length) return 'idle' as const;
+      await this.consume(tx, tenantId, events);
+      await tx.query(
+        `UPDATE stream_cursors SET position = $3, updated_at = now()
+         WHERE tenant_id = $1 AND consumer = $2`,
+        [tenantId, this.queue, events[events.length - 1].position],
+        'stream_cursor_move',
+      );
+      return events.length < this.batchSize ? ('idle' as const) : ('more' as const);
+    });
+    if (events.length) {
+      count?.(events.length);
+      await this.afterCommit(tenantId, events);
+    }
+    return outcome;
+  }
+}

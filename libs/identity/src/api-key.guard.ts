@@ -1,0 +1,87 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import * as ipaddr from 'ipaddr.js';
+import {
+  AuthContext,
+  DomainError,
+  LedgerlineConfig,
+  PUBLIC_ROUTE,
+  RateLimiter,
+  REQUIRED_SCOPES,
+  Scope,
+} from '@app/platform';
+import { ApiKeyService } from './api-key.service';
+
+type AuthedRequest = FastifyRequest & { auth?: AuthContext };
+
+function presentedKey(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match ? match[1] : '';
+  }
+  const apiKey = req.headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+/**
+ * Every route is authenticated unless marked @Public(): API key, X-Tenant-Id, rate limit, scope.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: ApiKeyService,
+    private readonly limiter: RateLimiter,
+    private readonly config: LedgerlineConfig,
+  ) {}
+
+  /** Prometheus scrapers on METRICS_ALLOWED_CIDRS need no key. */
+  private scraperAllowed(req: FastifyRequest): boolean {
+    if (req.routeOptions.url !== '/metrics' || !this.config.METRICS_ALLOWED_CIDRS.length)
+      return false;
+    try {
+      const ip = ipaddr.process(req.ip);
+      return this.config.METRICS_ALLOWED_CIDRS.some((cidr) => {
+        const range = ipaddr.parseCIDR(cidr);
+        return ip.kind() === range[0].kind() && ip.match(range);
+      });
+    } catch {
+      return false;
+    }
+  }
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const req = ctx.switchToHttp().getRequest<AuthedRequest>();
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    if (this.scraperAllowed(req)) return true;
+
+    const key = presentedKey(req);
+    const auth = key ? await this.keys.authenticate(key) : null;
+    if (!auth) {
+      await this.limiter.consumeForIp(req.ip);
+      throw new DomainError('unauthorized', 'A valid API key is required', undefined, {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    const tenantHeader = req.headers['x-tenant-id'];
+    if (tenantHeader !== undefined && String(tenantHeader).toLowerCase() !== auth.tenantId) {
+      throw new DomainError('tenant_mismatch', 'X-Tenant-Id does not match the API key');
+    }
+    await this.limiter.consumeForKey(auth.keyId);
+    const needed =
+      this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
+    if (needed.length && !auth.scopes.has('admin') && !needed.some((s) => auth.scopes.has(s))) {
+      throw new DomainError(
+        'insufficient_scope',
+        `This key needs one of the scopes: ${needed.join(', ')}`,
+      );
+    }
+    req.auth = auth;
+    req.log = req.log.child({ tenantId: auth.tenantId, keyId: auth.keyId });
+    return true;
+  }
+}

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { AuthContext, Clock, Database, DomainError, IdGenerator, Scope, Tx } from '@app/platform';
+import { Actor, EventStore } from '@app/events';
+import { constantTimeEqual } from '@app/security';
+import { generateApiKey, prefixOf } from './api-key-format';
+import { ApiKeyRepository } from './api-key.repository';
+
+export interface CreatedApiKey {
+  id: string;
+  key: string;
+  scopes: Scope[];
+}
+
+interface CachedKey {
+  auth: AuthContext | null;
+  hash: Buffer | null;
+  expires: number;
+}
+
+// Verified keys are cached briefly: a revocation reaches other replicas within this time.
+const CACHE_MS = 5000;
+const hashKey = (key: string) => createHash('sha256').update(key).digest();
+
+@Injectable()
+export class ApiKeyService {
+  private readonly cache = new Map<string, CachedKey>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly repo: ApiKeyRepository,
+    private readonly store: EventStore,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Returns who the key belongs to, or null for an unknown, malformed or revoked key. */
+  async authenticate(key: string): Promise<AuthContext | null> {
+    const prefix = prefixOf(key);
+    if (!prefix) return null;
+    const now = Date.now();
+    let cached = this.cache.get(prefix);
+    if (!cached || cached.expires < now) {
+      const [row] = await this.repo.findByPrefix(prefix);
+      cached = {
+        auth:
+          row && !row.revoked_at
+            ? { tenantId: row.tenant_id, keyId: row.id, scopes: new Set(row.scopes) }
+            : null,
+        hash: row ? row.key_hash : null,
+        expires: now + CACHE_MS,
+      };
+      if (this.cache.size > 10000) this.cache.clear();
+      this.cache.set(prefix, cached);
+    }
+    if (!cached.auth || !cached.hash) return null;
+    return constantTimeEqual(hashKey(key), cached.hash) ? cached.auth : null;
+  }
+
+  async create(auth: AuthContext, name: string, scopes: Scope[]): Promise<CreatedApiKey> {
+    const created = await this.db.transaction((tx) =>
+      this.createIn(tx, auth.tenantId, name, scopes, {
+        type: 'service',
+        id: `api_key:${auth.keyId}`,
+      }),
+    );
+    this.store.announce();
+    return created;
+  }
+
+  async createIn(
+    tx: Tx,
+    tenantId: string,
+    name: string,
+    scopes: Scope[],
+    actor: Actor,
+  ): Promise<CreatedApiKey> {
+    const { key, prefix } = generateApiKey();
+    const id = this.ids.next();
+    const unique = [...new Set(scopes)];
+    await this.repo.insert(tx, {
+      tenant_id: tenantId,
+      id,
+      name,
+      prefix,
+      key_hash: hashKey(key),
+      scopes: unique,
+    });
+    await this.appendEvent(tx, tenantId, 'api_key.created', id, actor, {
+      apiKeyId: id,
+      name,
+      scopes: unique,
+    });
+    return { id, key, scopes: unique };
+  }
+
+  async revoke(auth: AuthContext, id: string): Promise<void> {
+    const revoked = await this.db.transaction(async (tx) => {
+      const row = await this.repo.revoke(tx, auth.tenantId, id);
+      if (!row) return null;
+      await this.appendEvent(
+        tx,
+        auth.tenantId,
+        'api_key.revoked',
+        id,
+        { type: 'service', id: `api_key:${auth.keyId}` },
+        {
+          apiKeyId: id,
+          name: row.name,
+        },
+      );
+      return row;
+    });
+    if (!revoked) throw DomainError.notFound('API key');
+    this.cache.delete(revoked.prefix);
+    this.store.announce();
+  }
+
+  private async appendEvent(
+    tx: Tx,
+    tenantId: string,
+    type: string,
+    keyId: string,
+    actor: Actor,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    const now = this.clock.now();
+    await this.store.append(tx, [
+      {
+        tenantId,
+        id: this.ids.next(),
+        type,
+        subject: `api_key/${keyId}`,
+        actor,
+        actingAsTenantId: null,
+        occurredAt: now,
+        receivedAt: now,
+        data,
+      },
+    ]);
+  }
+}

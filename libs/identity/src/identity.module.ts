@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { RateLimiter } from '@app/platform';
+import { EventsModule } from '@app/events';
+import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyRepository } from './api-key.repository';
+import { ApiKeyService } from './api-key.service';
+import { ApiKeysController } from './api-keys.controller';
+import { TenantService } from './tenant.service';
+
+@Module({
+  imports: [EventsModule],
+  controllers: [ApiKeysController],
+  providers: [ApiKeyRepository, ApiKeyService, TenantService],
+  exports: [ApiKeyService, TenantService],
+})
+export class IdentityModule {}
+
+/** Installs the API-key guard on every route of the application that imports it. */
+@Module({
+  imports: [IdentityModule],
+  providers: [RateLimiter, ApiKeyGuard, { provide: APP_GUARD, useExisting: ApiKeyGuard }],
+})
+export class ApiAuthModule {}

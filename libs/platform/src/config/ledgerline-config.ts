@@ -1,0 +1,162 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === 'true' || value === '1';
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : value;
+
+/** Every setting Ledgerline reads, validated once at start and then typed. */
+export class LedgerlineConfig {
+  @IsIn(['production', 'development', 'test'])
+  NODE_ENV: 'production' | 'development' | 'test' = 'development';
+
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ledgerline';
+
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379/0';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_PORT?: number;
+
+  // BullMQ forbids ':' in names; braces are added around it for Redis Cluster hash tags.
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 _ . -' })
+  QUEUE_PREFIX = 'ledgerline';
+
+  @IsOptional()
+  @IsString()
+  LEDGERLINE_MASTER_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  LEDGERLINE_MASTER_KEY_PREVIOUS?: string;
+
+  @IsOptional()
+  @IsString()
+  LEDGERLINE_SIGNING_KEY?: string;
+
+  /** Where development keys live when none are configured (shared by every local process). */
+  @IsString()
+  LEDGERLINE_DATA_DIR = '.ledgerline';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL' })
+  PUBLIC_BASE_URL?: string;
+
+  @Transform(toBool)
+  @IsBoolean()
+  WEBHOOK_ALLOW_HTTP = false;
+
+  @Transform(toList)
+  @Matches(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { each: true, message: 'must be CIDRs' })
+  WEBHOOK_ALLOWED_CIDRS: string[] = [];
+
+  @IsOptional()
+  @Matches(/^\s*\d+(ms|s|m|h)?(\s*,\s*\d+(ms|s|m|h)?)*\s*$/, {
+    message: 'must be a comma-separated list of durations like 5s,5m,2h',
+  })
+  WEBHOOK_RETRY_SCHEDULE?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_DISABLE_AFTER_FAILURES = 15;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  WEBHOOK_DISABLE_AFTER_SECONDS = 86400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  WEBHOOK_TIMEOUT_MS = 15000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  WEBHOOK_SECRET_OVERLAP_SECONDS = 86400;
+
+  @Transform(toList)
+  @Matches(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { each: true, message: 'must be CIDRs' })
+  METRICS_ALLOWED_CIDRS: string[] = [];
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_KEY = 1000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_IP = 20;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DATABASE_POOL_SIZE = 10;
+
+  get isProduction(): boolean {
+    return this.NODE_ENV === 'production';
+  }
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws a ConfigError naming every bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerlineConfig {
+  const known = Object.keys(new LedgerlineConfig());
+  const picked: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const config = plainToInstance(LedgerlineConfig, picked);
+  const errors = validateSync(config, { forbidUnknownValues: false });
+  const problems = errors.map(
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
+  );
+  if (config.isProduction && !config.LEDGERLINE_MASTER_KEY) {
+    problems.push('LEDGERLINE_MASTER_KEY: required when NODE_ENV=production');
+  }
+  if (config.isProduction && !config.LEDGERLINE_SIGNING_KEY) {
+    problems.push('LEDGERLINE_SIGNING_KEY: required when NODE_ENV=production');
+  }
+  if (problems.length) {
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return config;
+}

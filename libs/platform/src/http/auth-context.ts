@@ -1,0 +1,53 @@
+import {
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  Param,
+  PipeTransform,
+  SetMetadata,
+} from '@nestjs/common';
+import { UUID_PATTERN } from '../time/clock';
+import { DomainError } from './domain-error';
+
+export const SCOPES = [
+  'events:write',
+  'events:read',
+  'audit:read',
+  'webhooks:manage',
+  'ai-actions:submit',
+  'ai-actions:decide',
+  'contacts:read',
+  'contacts:write',
+  'messages:send',
+  'admin',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is calling: set by the API-key guard, read by controllers. */
+export interface AuthContext {
+  tenantId: string;
+  keyId: string;
+  scopes: ReadonlySet<Scope>;
+}
+
+export const REQUIRED_SCOPES = 'ledgerline:scopes';
+export const PUBLIC_ROUTE = 'ledgerline:public';
+
+/** The caller needs any one of these scopes (`admin` always passes). */
+export const RequireScope = (...scopes: Scope[]) => SetMetadata(REQUIRED_SCOPES, scopes);
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+
+export const Auth = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthContext => {
+  return ctx.switchToHttp().getRequest<{ auth: AuthContext }>().auth;
+});
+
+/** A path id that must be a UUID; anything else is answered 404 as if it did not exist. */
+export const UuidParam = (name: string) => Param(name, new ParseUuidOr404Pipe());
+
+@Injectable()
+export class ParseUuidOr404Pipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!UUID_PATTERN.test(value)) throw DomainError.notFound('Resource');
+    return value.toLowerCase();
+  }
+}

@@ -1,0 +1,64 @@
+/** Stable error codes; the map below is exhaustive, so an unmapped code does not compile. */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'tenant_mismatch'
+  | 'insufficient_scope'
+  | 'forbidden'
+  | 'not_found'
+  | 'idempotency_conflict'
+  | 'conflict'
+  | 'reserved_type'
+  | 'unsafe_url'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'internal_error'
+  | 'unavailable';
+
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  unauthorized: 401,
+  tenant_mismatch: 403,
+  insufficient_scope: 403,
+  forbidden: 403,
+  not_found: 404,
+  idempotency_conflict: 409,
+  conflict: 409,
+  reserved_type: 422,
+  unsafe_url: 422,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
+};
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An error the caller can act on; services throw these, the filter maps them to problem+json. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return STATUS_BY_CODE[this.code];
+  }
+
+  static notFound(what: string): DomainError {
+    return new DomainError('not_found', `${what} not found`);
+  }
+
+  static invalid(field: string, message: string): DomainError {
+    return new DomainError('validation_failed', 'The request is not valid', [{ field, message }]);
+  }
+}

@@ -1,0 +1,54 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { DomainError } from './domain-error';
+
+export class PageQuery {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit: number = 50;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** Cursors are opaque base64url JSON; anything that does not decode to the expected shape is a 400. */
+export function encodeCursor(value: Record<string, string | number>): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor<T>(
+  cursor: string,
+  isValid: (v: Record<string, unknown>) => boolean,
+): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      if (isValid(value as Record<string, unknown>)) return value as T;
+    }
+  } catch {
+    // fall through
+  }
+  throw DomainError.invalid('cursor', 'cursor is malformed');
+}
+
+/** Builds a page from limit+1 rows: the extra row only says whether there is a next page. */
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (r: R) => T,
+  cursorOf: (r: R) => string,
+): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { data: kept.map(map), nextCursor: more ? cursorOf(kept[kept.length - 1]) : null };
+}

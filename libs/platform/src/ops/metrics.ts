@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
+
+/** The process's Prometheus registry and Ledgerline's own instruments. */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'ledgerline_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsAccepted = new Counter({
+    name: 'ledgerline_events_accepted_total',
+    help: 'Events committed to the event store',
+    registers: [this.registry],
+  });
+
+  readonly jobDuration = new Histogram({
+    name: 'ledgerline_job_duration_seconds',
+    help: 'Background job run time by queue',
+    labelNames: ['queue'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+
+  readonly queueDepth = new Gauge({
+    name: 'ledgerline_queue_depth',
+    help: 'Jobs waiting or delayed, by queue',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditEntries = new Counter({
+    name: 'ledgerline_audit_entries_appended_total',
+    help: 'Audit chain entries appended',
+    registers: [this.registry],
+  });
+
+  readonly deliveries = new Counter({
+    name: 'ledgerline_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'ledgerline_' });
+  }
+}

@@ -1,0 +1,29 @@
+/** Every BullMQ queue Ledgerline uses. Names cannot contain ':' (BullMQ key separator). */
+export enum QueueName {
+  /** Per tenant: append new events to the audit chain. */
+  Audit = 'audit',
+  /** Per tenant: match new events against webhook endpoints and create deliveries. */
+  Fanout = 'fanout',
+  /** Per delivery: sign and POST one webhook attempt. */
+  Delivery = 'delivery',
+  /** Periodic housekeeping: checkpoints, sweepers. */
+  Maintenance = 'maintenance',
+}
+
+/** A stream job asks one consumer to catch a tenant up to (at least) a stream position. */
+export interface StreamJob {
+  tenantId: string;
+  upTo: number;
+}
+
+export interface DeliveryJob {
+  tenantId: string;
+  deliveryId: string;
+}
+
+export interface JobPayloads {
+  [QueueName.Audit]: StreamJob;
+  [QueueName.Fanout]: StreamJob;
+  [QueueName.Delivery]: DeliveryJob;
+  [QueueName.Maintenance]: Record<string, never>;
+}

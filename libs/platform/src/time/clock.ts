@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+
+/** Time, injected so tests can control it. */
+export class Clock {
+  now(): Date {
+    return new Date();
+  }
+}
+
+/** UUIDv7 ids: time-ordered, so inserts land at the right edge of B-tree indexes. */
+export class IdGenerator {
+  next(): string {
+    const bytes = randomBytes(16);
+    const ms = BigInt(Date.now());
+    for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+    bytes[6] = (bytes[6] & 0x0f) | 0x70;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = bytes.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+}
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,0 +1,7 @@
+import { CreateIdentity1764000000001 } from '@app/identity';
+import { CreateEventStore1764000000002 } from '@app/events';
+
+/** Every migration, in order. Each capability owns its own; this list composes them. */
+export const ALL_MIGRATIONS = [CreateIdentity1764000000001, CreateEventStore1764000000002];
+
+export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);

@@ -1,0 +1,150 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { SecurityError } from './security-error';
+
+export interface MasterKeyring {
+  current: Buffer;
+  previous?: Buffer;
+}
+
+const VERSION = 'v1';
+const ALGORITHM = 'aes-256-gcm';
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+interface SealedParts {
+  keyId: string;
+  iv: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+function keyIdOf(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+function checkKey(key: Buffer, name: string): Buffer {
+  if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
+    throw new Error(`${name} must be ${KEY_BYTES} bytes`);
+  }
+  return Buffer.from(key);
+}
+
+function decodeKey(value: string, envName: string): Buffer {
+  const trimmed = value.trim();
+  const key = Buffer.from(trimmed, 'base64');
+  if (trimmed === '' || key.length !== KEY_BYTES) {
+    throw new Error(
+      `${envName} must be base64 of exactly ${KEY_BYTES} bytes (got ${key.length} bytes)`,
+    );
+  }
+  return key;
+}
+
+function decryptFailed(reason: string): SecurityError {
+  return new SecurityError('decrypt_failed', 500, `cannot decrypt secret: ${reason}`);
+}
+
+/**
+ * Authenticated encryption of secrets at rest (AES-256-GCM, random 96-bit IV per value).
+ *
+ * Sealed format: `v1.<keyId>.<iv b64url>.<ciphertext b64url>.<tag b64url>` where keyId is the
+ * first 16 hex chars of SHA-256(key). The `v1.<keyId>` prefix is bound as additional
+ * authenticated data. During key rotation the previous key still opens old values; `isCurrent`
+ * tells which values need re-encryption.
+ */
+export class SecretBox {
+  readonly currentKeyId: string;
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(keyring: MasterKeyring) {
+    const current = checkKey(keyring.current, 'current master key');
+    this.currentKeyId = keyIdOf(current);
+    if (keyring.previous !== undefined) {
+      const previous = checkKey(keyring.previous, 'previous master key');
+      this.keys.set(keyIdOf(previous), previous);
+    }
+    this.keys.set(this.currentKeyId, current);
+  }
+
+  /**
+   * Builds a box from base64 keys (`LEDGERLINE_MASTER_KEY`, `LEDGERLINE_MASTER_KEY_PREVIOUS`).
+   * An empty or absent previous key is ignored.
+   */
+  static fromBase64(current: string, previous?: string): SecretBox {
+    const currentKey = decodeKey(
+      typeof current === 'string' ? current : '',
+      'LEDGERLINE_MASTER_KEY',
+    );
+    const previousKey =
+      previous !== undefined && previous.trim() !== ''
+        ? decodeKey(previous, 'LEDGERLINE_MASTER_KEY_PREVIOUS')
+        : undefined;
+    return new SecretBox({ current: currentKey, previous: previousKey });
+  }
+
+  seal(plaintext: string): string {
+    const key = this.keys.get(this.currentKeyId) as Buffer;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(Buffer.from(`${VERSION}.${this.currentKeyId}`, 'utf8'));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    return [
+      VERSION,
+      this.currentKeyId,
+      iv.toString('base64url'),
+      ciphertext.toString('base64url'),
+      tag.toString('base64url'),
+    ].join('.');
+  }
+
+  open(sealed: string): string {
+    const parts = SecretBox.parse(sealed);
+    if (!parts) {
+      throw decryptFailed('malformed sealed value');
+    }
+    const key = this.keys.get(parts.keyId);
+    if (!key) {
+      throw decryptFailed(`unknown key id ${parts.keyId}`);
+    }
+    try {
+      const decipher = createDecipheriv(ALGORITHM, key, parts.iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(Buffer.from(`${VERSION}.${parts.keyId}`, 'utf8'));
+      decipher.setAuthTag(parts.tag);
+      return Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]).toString('utf8');
+    } catch {
+      throw decryptFailed('authentication failed');
+    }
+  }
+
+  /** True when `sealed` is well-formed and was sealed under the current key. */
+  isCurrent(sealed: string): boolean {
+    const parts = SecretBox.parse(sealed);
+    return parts !== null && parts.keyId === this.currentKeyId;
+  }
+
+  private static parse(sealed: string): SealedParts | null {
+    if (typeof sealed !== 'string') {
+      return null;
+    }
+    const parts = sealed.split('.');
+    if (parts.length !== 5) {
+      return null;
+    }
+    const [version, keyId, iv, ciphertext, tag] = parts;
+    if (version !== VERSION || !/^[0-9a-f]{16}$/.test(keyId)) {
+      return null;
+    }
+    if (!B64URL.test(iv) || !B64URL.test(ciphertext) || !B64URL.test(tag)) {
+      return null;
+    }
+    const ivBuf = Buffer.from(iv, 'base64url');
+    const tagBuf = Buffer.from(tag, 'base64url');
+    if (ivBuf.length !== IV_BYTES || tagBuf.length !== TAG_BYTES) {
+      return null;
+    }
+    return { keyId, iv: ivBuf, ciphertext: Buffer.from(ciphertext, 'base64url'), tag: tagBuf };
+  }
+}

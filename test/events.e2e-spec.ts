@@ -1,0 +1,305 @@
+import { Ledgerline, Tenant, event } from './support/ledgerline';
+
+describe('POST /v1/events', () => {
+  let ll: Ledgerline;
+  let acme: Tenant;
+  let globex: Tenant;
+
+  beforeAll(async () => {
+    ll = await Ledgerline.start({ workers: 0 });
+    acme = await ll.createTenant('acme');
+    globex = await ll.createTenant('globex');
+  });
+  afterAll(() => ll.stop());
+
+  const publish = (body: unknown, headers: Record<string, string> = {}, key = acme.apiKey) =>
+    ll.request('POST', '/v1/events', { key, body, headers });
+  const countEvents = async (tenantId = acme.tenantId) =>
+    Number(
+      (await ll.sql(`SELECT count(*) AS n FROM events WHERE tenant_id = $1`, [tenantId]))[0].n,
+    );
+
+  it('commits the event before answering 202 and reads it back', async () => {
+    const res = await publish(
+      event({ occurredAt: '2026-11-22T10:00:00Z', actingAsTenantId: globex.tenantId }),
+    );
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      type: 'invoice.paid',
+      status: 'accepted',
+      receivedAt: expect.any(String),
+    });
+    const [row] = await ll.sql('SELECT * FROM events WHERE id = $1', [res.body.id]);
+    expect(row.tenant_id).toBe(acme.tenantId);
+    const got = await ll.request('GET', `/v1/events/${res.body.id}`, { key: acme.apiKey });
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({
+      id: res.body.id,
+      type: 'invoice.paid',
+      subject: 'invoice/inv_123',
+      actor: { type: 'user', id: 'u_42' },
+      actingAsTenantId: globex.tenantId,
+      occurredAt: '2026-11-22T10:00:00.000Z',
+      data: { amount: 1200, currency: 'EUR' },
+      deliveries: { pending: 0, succeeded: 0, failed: 0 },
+    });
+    expect(got.body).toHaveProperty('audit');
+  });
+
+  it('defaults occurredAt to now and subject to null', async () => {
+    const res = await publish({
+      type: 'user.signed_up',
+      actor: { type: 'service', id: 'svc' },
+      data: {},
+    });
+    const got = await ll.request('GET', `/v1/events/${res.body.id}`, { key: acme.apiKey });
+    expect(got.body.subject).toBeNull();
+    expect(Math.abs(Date.parse(got.body.occurredAt) - Date.now())).toBeLessThan(60000);
+  });
+
+  describe('Idempotency-Key', () => {
+    it('replays the first answer for the same body and creates nothing', async () => {
+      const before = await countEvents();
+      const first = await publish(event(), { 'idempotency-key': 'order-1' });
+      const again = await publish(event(), { 'idempotency-key': 'order-1' });
+      expect(again.status).toBe(first.status);
+      expect(again.body).toEqual(first.body);
+      expect(await countEvents()).toBe(before + 1);
+    });
+
+    it('answers 409 idempotency_conflict for a different body', async () => {
+      await publish(event(), { 'idempotency-key': 'order-2' });
+      const other = await publish(event({ data: { amount: 1 } }), { 'idempotency-key': 'order-2' });
+      expect(other.status).toBe(409);
+      expect(other.body.code).toBe('idempotency_conflict');
+    });
+
+    it('keeps keys per tenant', async () => {
+      const a = await publish(event(), { 'idempotency-key': 'shared-key' });
+      const b = await publish(event(), { 'idempotency-key': 'shared-key' }, globex.apiKey);
+      expect(b.status).toBe(202);
+      expect(b.body.id).not.toBe(a.body.id);
+    });
+
+    it('gives concurrent requests with one key one event', async () => {
+      const before = await countEvents();
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => publish(event(), { 'idempotency-key': 'race-1' })),
+      );
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      expect(answers.every((a) => a.status === 202)).toBe(true);
+      expect(await countEvents()).toBe(before + 1);
+    });
+
+    it('refuses an over-long key', async () => {
+      const res = await publish(event(), { 'idempotency-key': 'k'.repeat(256) });
+      expect(res.status).toBe(400);
+    });
+  });
+
+  describe('batch', () => {
+    it('accepts 1-500 events and answers ids in order', async () => {
+      const res = await ll.request('POST', '/v1/events/batch', {
+        key: acme.apiKey,
+        body: {
+          events: [event({ subject: 'a' }), event({ subject: 'b' }), event({ subject: 'c' })],
+        },
+      });
+      expect(res.status).toBe(202);
+      expect(res.body.ids).toHaveLength(3);
+      const rows = await ll.sql(
+        'SELECT id, subject FROM events WHERE id = ANY($1) ORDER BY position',
+        [res.body.ids],
+      );
+      expect(rows.map((r) => r.id)).toEqual(res.body.ids);
+      expect(rows.map((r) => r.subject)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('is all or nothing', async () => {
+      const before = await countEvents();
+      const bad = await ll.request('POST', '/v1/events/batch', {
+        key: acme.apiKey,
+        body: { events: [event(), event({ type: 'Not Valid' }), event()] },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors[0].field).toMatch(/^events\.1\.type/);
+      const reserved = await ll.request('POST', '/v1/events/batch', {
+        key: acme.apiKey,
+        body: { events: [event(), event({ type: 'webhook.endpoint.created' })] },
+      });
+      expect(reserved.status).toBe(422);
+      expect(await countEvents()).toBe(before);
+    });
+
+    it('refuses empty and oversized batches', async () => {
+      for (const events of [[], Array.from({ length: 501 }, () => event())]) {
+        const res = await ll.request('POST', '/v1/events/batch', {
+          key: acme.apiKey,
+          body: { events },
+        });
+        expect(res.status).toBe(400);
+      }
+    });
+
+    it('replays a batch by Idempotency-Key', async () => {
+      const body = { events: [event(), event()] };
+      const a = await ll.request('POST', '/v1/events/batch', {
+        key: acme.apiKey,
+        body,
+        headers: { 'idempotency-key': 'b1' },
+      });
+      const b = await ll.request('POST', '/v1/events/batch', {
+        key: acme.apiKey,
+        body,
+        headers: { 'idempotency-key': 'b1' },
+      });
+      expect(b.body).toEqual(a.body);
+    });
+  });
+
+  it('refuses reserved types with 422 reserved_type', async () => {
+    for (const type of [
+      'tenant.created',
+      'api_key.created',
+      'webhook.endpoint.created',
+      'audit.checkpoint',
+      'ai_action.approved',
+      'consent.granted',
+    ]) {
+      const res = await publish(event({ type }));
+      expect(res.status).toBe(422);
+      expect(res.body.code).toBe('reserved_type');
+    }
+  });
+
+  describe('hostile input: a clear 4xx, nothing stored, never a 500', () => {
+    const cases: [string, unknown, number][] = [
+      ['type wrong type', event({ type: 42 }), 400],
+      ['type upper case', event({ type: 'Invoice.Paid' }), 400],
+      ['type without dot', event({ type: 'invoice' }), 400],
+      ['type too long', event({ type: `a.${'b'.repeat(130)}` }), 400],
+      ['actor missing', { type: 'a.b', data: {} }, 400],
+      ['actor type unknown', event({ actor: { type: 'robot', id: 'x' } }), 400],
+      ['actor id too long', event({ actor: { type: 'user', id: 'x'.repeat(129) } }), 400],
+      ['actor is a string', event({ actor: 'u1' }), 400],
+      ['data is an array', event({ data: [1, 2] }), 400],
+      ['data is a string', event({ data: 'x' }), 400],
+      ['data is null', event({ data: null }), 400],
+      ['occurredAt not a date', event({ occurredAt: 'yesterday' }), 400],
+      ['occurredAt a number', event({ occurredAt: 12345 }), 400],
+      ['actingAsTenantId bad uuid', event({ actingAsTenantId: "1' OR '1'='1" }), 400],
+      ['unknown field', event({ tenantId: 'x' }), 400],
+      ['unknown nested field', event({ actor: { type: 'user', id: 'x', admin: true } }), 400],
+      ['body is an array', [event()], 400],
+      ['body is a string', 'hello', 400],
+      ['body is null', null, 400],
+    ];
+    it.each(cases)('%s', async (_name, body, status) => {
+      const before = await countEvents();
+      const res = await publish(body);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body).toMatchObject({
+        type: expect.any(String),
+        title: expect.any(String),
+        status,
+        detail: expect.any(String),
+        code: expect.any(String),
+      });
+      expect(await countEvents()).toBe(before);
+    });
+
+    it('refuses __proto__ and constructor.prototype keys', async () => {
+      for (const raw of [
+        '{"type":"a.b","actor":{"type":"user","id":"x"},"data":{"__proto__":{"admin":true}}}',
+        '{"type":"a.b","actor":{"type":"user","id":"x"},"data":{"constructor":{"prototype":{"x":1}}}}',
+        '{"__proto__":{"x":1}}',
+      ]) {
+        const res = await ll.request('POST', '/v1/events', { key: acme.apiKey, raw });
+        expect(res.status).toBe(400);
+      }
+    });
+
+    it('refuses JSON nested deeper than 64 levels, accepts 60', async () => {
+      let deep: unknown = 1;
+      for (let i = 0; i < 100; i++) deep = { d: deep };
+      expect((await publish(event({ data: deep }))).status).toBe(400);
+      let ok: unknown = 1;
+      for (let i = 0; i < 60; i++) ok = { d: ok };
+      expect((await publish(event({ data: ok }))).status).toBe(202);
+      const arrays = '['.repeat(5000) + ']'.repeat(5000);
+      expect(
+        (await ll.request('POST', '/v1/events', { key: acme.apiKey, raw: arrays })).status,
+      ).toBe(400);
+    });
+
+    it('answers 413 for a body over 256 KiB', async () => {
+      const res = await publish(event({ data: { blob: 'x'.repeat(300 * 1024) } }));
+      expect(res.status).toBe(413);
+      expect(res.body.code).toBe('payload_too_large');
+    });
+
+    it('answers 4xx for broken JSON and other content types', async () => {
+      for (const raw of ['{', '{"type":', 'nul', '\u0000', '{"a":1}{"b":2}']) {
+        const res = await ll.request('POST', '/v1/events', { key: acme.apiKey, raw });
+        expect(res.status).toBe(400);
+      }
+      const xml = await ll.request('POST', '/v1/events', {
+        key: acme.apiKey,
+        raw: '<a/>',
+        headers: { 'content-type': 'application/xml' },
+      });
+      expect(xml.status).toBe(415);
+    });
+
+    it('stores SQL-ish strings verbatim', async () => {
+      const nasty = "'; DROP TABLE events; -- \u0000? $1 \\x00 ' OR 1=1";
+      const res = await publish(
+        event({ subject: nasty.replace('\u0000', ''), data: { q: nasty.replace('\u0000', '') } }),
+      );
+      expect(res.status).toBe(202);
+      const got = await ll.request('GET', `/v1/events/${res.body.id}`, { key: acme.apiKey });
+      expect(got.body.data.q).toBe(nasty.replace('\u0000', ''));
+    });
+
+    it('answers 4xx for NUL characters in strings instead of a database error', async () => {
+      const res = await publish(event({ data: { s: 'a\u0000b' } }));
+      expect(res.status).toBeLessThan(500);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    });
+
+    it('treats bad UUIDs and other ids as not found', async () => {
+      for (const id of [
+        'not-a-uuid',
+        "1' OR '1'='1",
+        '00000000-0000-0000-0000-000000000000',
+        '%00',
+        'a'.repeat(300),
+      ]) {
+        const res = await ll.request('GET', `/v1/events/${encodeURIComponent(id)}`, {
+          key: acme.apiKey,
+        });
+        expect([404, 414]).toContain(res.status);
+      }
+    });
+
+    it('survives hostile headers and query strings', async () => {
+      const odd = [
+        { 'x-tenant-id': "'; DROP TABLE tenants; --" },
+        { authorization: 'Bearer ' + 'x'.repeat(5000) },
+        { 'x-api-key': '' },
+        { 'idempotency-key': '' },
+        { 'x-request-id': '../../etc/passwd' },
+      ];
+      for (const headers of odd) {
+        const res = await ll.request('POST', '/v1/events?limit=abc&cursor=%00&__proto__[x]=1', {
+          key: headers.authorization ? undefined : acme.apiKey,
+          body: event(),
+          headers,
+        });
+        expect(res.status).toBeLessThan(500);
+      }
+    });
+  });
+});

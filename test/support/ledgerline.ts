@@ -1,0 +1,240 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+
+const ROOT = join(__dirname, '..', '..');
+const main = (app: string) => join(ROOT, `dist/apps/${app}/apps/${app}/src/main.js`);
+const run = promisify(execFile);
+
+export const PG_BASE = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/5';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export interface Tenant {
+  tenantId: string;
+  apiKey: string;
+}
+
+interface Proc {
+  child: ChildProcess;
+  output: string[];
+}
+
+/**
+ * One isolated Ledgerline for a test suite: its own database and queue prefix, real API and
+ * worker processes built from dist/, real PostgreSQL and Redis.
+ */
+export class Ledgerline {
+  readonly dbName = `ll_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  readonly prefix = `t${process.pid}${Math.random().toString(36).slice(2, 6)}`;
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'ledgerline-'));
+  readonly dbUrl = `${PG_BASE}/${this.dbName}`;
+  readonly apis: (Proc & { port: number })[] = [];
+  readonly workers: Proc[] = [];
+  private pg?: Client;
+
+  constructor(readonly extraEnv: Record<string, string> = {}) {}
+
+  get env(): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      DATABASE_URL: this.dbUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: this.prefix,
+      LEDGERLINE_DATA_DIR: this.dataDir,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_KEY: '100000',
+      RATE_LIMIT_PER_IP: '100000',
+      ...this.extraEnv,
+    };
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.apis[0].port}`;
+  }
+
+  static async start(opts: { apis?: number; workers?: number; env?: Record<string, string> } = {}) {
+    const ll = new Ledgerline(opts.env);
+    await ll.cli('migrate');
+    for (let i = 0; i < (opts.apis ?? 1); i++) await ll.startApi();
+    for (let i = 0; i < (opts.workers ?? 1); i++) await ll.startWorker();
+    return ll;
+  }
+
+  async cli(...args: string[]): Promise<string> {
+    const { stdout } = await run(process.execPath, [main('cli'), ...args], {
+      env: this.env,
+      cwd: ROOT,
+    });
+    return stdout;
+  }
+
+  async createTenant(name = 'acme'): Promise<Tenant> {
+    return JSON.parse(await this.cli('tenant', 'create', '--name', name)) as Tenant;
+  }
+
+  private spawn(app: string, env: NodeJS.ProcessEnv): Proc {
+    const child = spawn(process.execPath, [main(app)], {
+      env,
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    const keep = (b: Buffer) => {
+      output.push(b.toString());
+      if (output.length > 200) output.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    return { child, output };
+  }
+
+  async startApi(): Promise<number> {
+    const port = await freePort();
+    const proc = { ...this.spawn('api', { ...this.env, PORT: String(port) }), port };
+    this.apis.push(proc);
+    await waitFor(`api on ${port}`, async () => {
+      if (proc.child.exitCode !== null) throw new Error(`api exited: ${proc.output.join('')}`);
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return res.status === 200;
+    });
+    return port;
+  }
+
+  async startWorker(env: Record<string, string> = {}): Promise<Proc> {
+    const proc = this.spawn('worker', { ...this.env, LOG_LEVEL: 'info', ...env });
+    this.workers.push(proc);
+    await waitFor('worker start', async () => {
+      if (proc.child.exitCode !== null) throw new Error(`worker exited: ${proc.output.join('')}`);
+      return proc.output.join('').includes('worker running');
+    });
+    return proc;
+  }
+
+  async stopProc(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) return proc.child.exitCode;
+    const exited = new Promise<number | null>((resolve) =>
+      proc.child.once('exit', (code) => resolve(code)),
+    );
+    proc.child.kill(signal);
+    return exited;
+  }
+
+  async request(
+    method: string,
+    path: string,
+    opts: {
+      key?: string;
+      body?: unknown;
+      raw?: string;
+      headers?: Record<string, string>;
+      base?: string;
+    } = {},
+  ): Promise<HttpAnswer> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (
+      body !== undefined &&
+      !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')
+    ) {
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(`${opts.base ?? this.baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: the caller reads .text
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  async sql<R = any>(text: string, params: unknown[] = []): Promise<R[]> {
+    if (!this.pg) {
+      this.pg = new Client({ connectionString: this.dbUrl });
+      await this.pg.connect();
+    }
+    return (await this.pg.query(text, params)).rows as R[];
+  }
+
+  redis(): Redis {
+    return new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  }
+
+  logs(): string {
+    return [...this.apis, ...this.workers].map((p) => p.output.join('')).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.apis, ...this.workers].map((p) => this.stopProc(p, 'SIGKILL')));
+    await this.pg?.end().catch(() => undefined);
+    const redis = this.redis();
+    const keys = await redis.keys(`{${this.prefix}}*`);
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    redis.disconnect();
+    const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
+    await admin.end();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export function event(overrides: Record<string, unknown> = {}) {
+  return {
+    type: 'invoice.paid',
+    subject: 'invoice/inv_123',
+    actor: { type: 'user', id: 'u_42' },
+    data: { amount: 1200, currency: 'EUR' },
+    ...overrides,
+  };
+}
