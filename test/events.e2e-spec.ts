@@ -285,7 +285,7 @@ describe('POST /v1/events', () => {
     });
 
     it('survives hostile headers and query strings', async () => {
-      const odd = [
+      const odd: Record<string, string>[] = [
         { 'x-tenant-id': "'; DROP TABLE tenants; --" },
         { authorization: 'Bearer ' + 'x'.repeat(5000) },
         { 'x-api-key': '' },

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { OpsModule, PlatformModule } from '@app/platform';
 import { EventsModule } from '@app/events';
+import { AuditModule } from '@app/audit';
 import { ApiAuthModule, IdentityModule } from '@app/identity';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
@@ -10,6 +11,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     IdentityModule,
     ApiAuthModule,
     EventsModule,
+    AuditModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { PlatformModule } from '@app/platform';
 import { EventsModule } from '@app/events';
+import { AuditModule } from '@app/audit';
 import { IdentityModule } from '@app/identity';
 
-@Module({ imports: [PlatformModule, EventsModule, IdentityModule] })
+@Module({ imports: [PlatformModule, EventsModule, AuditModule, IdentityModule] })
 export class CliModule {}

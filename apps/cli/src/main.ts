@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
-import { loadConfig, runMigrations } from '@app/platform';
+import { loadConfig, runMigrations, UUID_PATTERN } from '@app/platform';
 import { TenantService } from '@app/identity';
+import { AuditChainVerifier, AuditEntryRepository, ChainName, CHAINS, fromRow } from '@app/audit';
+import { Progress } from './progress';
 import { ALL_MIGRATIONS } from '@app/schema';
 import { CliModule } from './cli.module';
 
@@ -11,6 +13,10 @@ const USAGE = `usage: npm run cli -- <command>
   migrate                                apply database migrations
   tenant create --name <name>            create a tenant; prints {"tenantId","apiKey"}
   tenant bootstrap --name <name>         create the first tenant if there is none yet
+  audit verify --tenant <id> [--chain main]
+                                         recompute the chain; exit 0 only when intact
+  audit export --tenant <id> [--chain main] [--from-seq n] [--to-seq n]
+                                         NDJSON on stdout, one entry a line
 `;
 
 class UsageError extends Error {}
@@ -25,6 +31,23 @@ async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): P
 }
 
 type Handler = (args: string[]) => Promise<number>;
+
+function chainArgs(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tenant: { type: 'string' },
+      chain: { type: 'string', default: 'main' },
+      'from-seq': { type: 'string' },
+      'to-seq': { type: 'string' },
+    },
+  });
+  if (!values.tenant || !UUID_PATTERN.test(values.tenant))
+    throw new UsageError('--tenant <uuid> is required');
+  if (!CHAINS.includes(values.chain as ChainName))
+    throw new UsageError(`--chain must be one of ${CHAINS.join(', ')}`);
+  return { ...values, tenant: values.tenant.toLowerCase(), chain: values.chain as ChainName };
+}
 
 const commands: Record<string, Handler> = {
   async migrate() {
@@ -42,6 +65,49 @@ const commands: Record<string, Handler> = {
       `${JSON.stringify({ tenantId: result.tenantId, apiKey: result.apiKey.key })}\n`,
     );
     return 0;
+  },
+  async 'audit verify'(args) {
+    const { tenant, chain } = chainArgs(args);
+    const progress = new Progress(`verifying ${chain}`);
+    const result = await withApp((app) =>
+      app
+        .get(AuditChainVerifier)
+        .verify(tenant, chain, (done, total) => progress.update(done, total)),
+    );
+    progress.stop();
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return result.ok ? 0 : 1;
+  },
+  async 'audit export'(args) {
+    const v = chainArgs(args);
+    const from = Number(v['from-seq'] ?? 1);
+    const to = v['to-seq'] === undefined ? null : Number(v['to-seq']);
+    if (!Number.isSafeInteger(from) || from < 1 || (to !== null && !Number.isSafeInteger(to))) {
+      throw new UsageError('--from-seq and --to-seq must be positive integers');
+    }
+    return withApp(async (app) => {
+      const repo = app.get(AuditEntryRepository);
+      const total = Math.max(
+        0,
+        Math.min(to ?? Infinity, (await repo.head(v.tenant, v.chain))?.seq ?? 0) - from + 1,
+      );
+      const progress = new Progress(`exporting ${v.chain}`);
+      const { rows, release } = await repo.stream(v.tenant, v.chain, from, to);
+      let done = 0;
+      try {
+        for await (const row of rows) {
+          if (!process.stdout.write(`${JSON.stringify(fromRow(row))}\n`)) {
+            await new Promise((r) => process.stdout.once('drain', r));
+          }
+          if (++done % 1000 === 0) progress.update(done, total);
+        }
+      } finally {
+        release();
+      }
+      progress.update(done, Math.max(total, done));
+      progress.stop();
+      return 0;
+    });
   },
   async 'tenant bootstrap'(args) {
     const { values } = parseArgs({

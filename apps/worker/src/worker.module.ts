@@ -1,9 +1,15 @@
 import { Module } from '@nestjs/common';
 import { OpsModule, PlatformModule } from '@app/platform';
 import { EventsModule } from '@app/events';
+import { AuditModule } from '@app/audit';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 @Module({
-  imports: [PlatformModule, EventsModule, OpsModule.forMigrations(ALL_MIGRATION_NAMES)],
+  imports: [
+    PlatformModule,
+    EventsModule,
+    AuditModule,
+    OpsModule.forMigrations(ALL_MIGRATION_NAMES),
+  ],
 })
 export class WorkerModule {}

@@ -7,12 +7,13 @@ import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';
 import { ApiKeysController } from './api-keys.controller';
 import { TenantService } from './tenant.service';
+import { KeyMaterial } from './keys/key-material';
 
 @Module({
   imports: [EventsModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeyRepository, ApiKeyService, TenantService],
-  exports: [ApiKeyService, TenantService],
+  providers: [ApiKeyRepository, ApiKeyService, TenantService, KeyMaterial],
+  exports: [ApiKeyService, TenantService, KeyMaterial],
 })
 export class IdentityModule {}
 

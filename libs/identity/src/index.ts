@@ -2,3 +2,5 @@ export * from './identity.module';
 export * from './tenant.service';
 export * from './api-key.service';
 export * from './migrations/1764000000001-create-identity';
+export * from './keys/key-material';
+export * from './migrations/1764000000003-create-service-keys';

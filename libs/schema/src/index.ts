@@ -1,7 +1,13 @@
-import { CreateIdentity1764000000001 } from '@app/identity';
+import { CreateIdentity1764000000001, CreateServiceKeys1764000000003 } from '@app/identity';
 import { CreateEventStore1764000000002 } from '@app/events';
+import { CreateAudit1764000000004 } from '@app/audit';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
-export const ALL_MIGRATIONS = [CreateIdentity1764000000001, CreateEventStore1764000000002];
+export const ALL_MIGRATIONS = [
+  CreateIdentity1764000000001,
+  CreateEventStore1764000000002,
+  CreateServiceKeys1764000000003,
+  CreateAudit1764000000004,
+];
 
 export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);

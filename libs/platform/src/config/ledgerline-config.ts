@@ -129,6 +129,18 @@ export class LedgerlineConfig {
   @Max(100)
   DATABASE_POOL_SIZE = 10;
 
+  /** A chain with new entries is checkpointed at least this often... */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  AUDIT_CHECKPOINT_INTERVAL_MS = 60000;
+
+  /** ...and at least every this many entries. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUDIT_CHECKPOINT_EVERY_ENTRIES = 1000;
+
   get isProduction(): boolean {
     return this.NODE_ENV === 'production';
   }

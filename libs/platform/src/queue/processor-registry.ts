@@ -18,6 +18,8 @@ export class ProcessorRegistry implements OnApplicationShutdown {
   private readonly logger = new Logger('Processors');
   private readonly processors = new Map<QueueName, QueueProcessor>();
   private readonly workers: Worker[] = [];
+  private readonly periodic: { name: string; ms: number; run: () => Promise<unknown> }[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly redis: RedisConnections) {}
 
@@ -28,7 +30,24 @@ export class ProcessorRegistry implements OnApplicationShutdown {
     this.processors.set(processor.queue, processor);
   }
 
+  /** Periodic housekeeping, run by the worker on timers (not Redis, so a flush cannot drop it). */
+  every(name: string, ms: number, run: () => Promise<unknown>): void {
+    this.periodic.push({ name, ms, run });
+  }
+
   start(): void {
+    for (const task of this.periodic) {
+      let busy = false;
+      const tick = () => {
+        if (busy) return;
+        busy = true;
+        task
+          .run()
+          .catch((err: Error) => this.logger.warn(`${task.name} failed: ${err.message}`))
+          .finally(() => (busy = false));
+      };
+      this.timers.push(setInterval(tick, task.ms));
+    }
     for (const processor of this.processors.values()) {
       const worker = new Worker(processor.queue, (job, token) => processor.process(job, token), {
         connection: this.redis.open(),
@@ -49,6 +68,7 @@ export class ProcessorRegistry implements OnApplicationShutdown {
 
   /** SIGTERM: stop taking jobs and let the in-flight ones finish. */
   async onApplicationShutdown(): Promise<void> {
+    this.timers.forEach((t) => clearInterval(t));
     await Promise.all(this.workers.map((w) => w.close()));
   }
 }

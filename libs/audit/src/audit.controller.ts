@@ -1,0 +1,118 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Transform } from 'node:stream';
+import {
+  Auth,
+  AuthContext,
+  decodeCursor,
+  DomainError,
+  encodeCursor,
+  Public,
+  RequireScope,
+  toPage,
+} from '@app/platform';
+import { KeyMaterial } from '@app/identity';
+import { AuditChainVerifier } from './audit-chain-verifier';
+import { AuditEntryRow, fromRow } from './audit-entry';
+import { AuditEntryRepository } from './audit-entry.repository';
+import { CheckpointService } from './checkpoint.service';
+import { ChainQuery, CheckpointsQuery, EntriesQuery, ExportQuery } from './dto/audit-query.dto';
+
+const seqCursor = (cursor: string | undefined) =>
+  cursor === undefined
+    ? undefined
+    : decodeCursor<{ seq: number }>(
+        cursor,
+        (v) => Number.isSafeInteger(v.seq) && (v.seq as number) >= 0,
+      ).seq;
+
+@ApiTags('audit')
+@Controller('v1/audit')
+export class AuditController {
+  constructor(
+    private readonly repo: AuditEntryRepository,
+    private readonly verifier: AuditChainVerifier,
+    private readonly checkpoints: CheckpointService,
+    private readonly keys: KeyMaterial,
+  ) {}
+
+  @Get('entries')
+  @RequireScope('audit:read')
+  async list(@Auth() auth: AuthContext, @Query() q: EntriesQuery) {
+    const rows = await this.repo.list(
+      auth.tenantId,
+      q.chain,
+      {
+        type: q.type,
+        actorId: q.actorId,
+        subject: q.subject,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        beforeSeq: seqCursor(q.cursor),
+      },
+      q.limit + 1,
+    );
+    return toPage(rows, q.limit, fromRow, (r: AuditEntryRow) => encodeCursor({ seq: r.seq }));
+  }
+
+  @Get('entries/:seq')
+  @RequireScope('audit:read')
+  async get(@Auth() auth: AuthContext, @Param('seq') seq: string, @Query() q: ChainQuery) {
+    const n = /^[1-9][0-9]{0,15}$/.test(seq) ? Number(seq) : NaN;
+    if (!Number.isSafeInteger(n)) throw DomainError.notFound('Audit entry');
+    const row = await this.repo.get(auth.tenantId, q.chain, n);
+    if (!row) throw DomainError.notFound('Audit entry');
+    return fromRow(row);
+  }
+
+  @Get('verify')
+  @RequireScope('audit:read')
+  verify(@Auth() auth: AuthContext, @Query() q: ChainQuery) {
+    return this.verifier.verify(auth.tenantId, q.chain);
+  }
+
+  @Get('checkpoints')
+  @RequireScope('audit:read')
+  async listCheckpoints(@Auth() auth: AuthContext, @Query() q: CheckpointsQuery) {
+    const after = seqCursor(q.cursor) ?? 0;
+    const rows = await this.checkpoints.list(auth.tenantId, q.chain, after, q.limit + 1);
+    return toPage(
+      rows,
+      q.limit,
+      (c) => c,
+      (c) => encodeCursor({ seq: c.seq }),
+    );
+  }
+
+  @Public()
+  @Get('public-key')
+  async publicKey() {
+    return { publicKey: (await this.keys.signingKey()).publicKeyPem };
+  }
+
+  /** NDJSON, one entry a line in seq order, streamed from a database cursor. */
+  @Get('export')
+  @RequireScope('audit:read')
+  async export(@Auth() auth: AuthContext, @Query() q: ExportQuery, @Res() reply: FastifyReply) {
+    const { rows, release } = await this.repo.stream(
+      auth.tenantId,
+      q.chain,
+      q.fromSeq ?? 1,
+      q.toSeq ?? null,
+    );
+    const lines = new Transform({
+      writableObjectMode: true,
+      transform(row: AuditEntryRow, _enc, done) {
+        done(null, `${JSON.stringify(fromRow(row))}\n`);
+      },
+    });
+    rows.on('error', (err) => lines.destroy(err));
+    lines.on('close', () => {
+      rows.destroy();
+      release();
+    });
+    rows.pipe(lines);
+    reply.header('content-type', 'application/x-ndjson').send(lines);
+  }
+}

@@ -1,0 +1,186 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import canonicalize from 'canonicalize';
+import { sign, verify, createPublicKey } from 'node:crypto';
+import {
+  Clock,
+  Database,
+  IdGenerator,
+  LedgerlineConfig,
+  ProcessorRegistry,
+  Tx,
+} from '@app/platform';
+import { EventStore } from '@app/events';
+import { KeyMaterial } from '@app/identity';
+import { ChainName } from './audit-entry';
+
+export interface Checkpoint {
+  tenantId: string;
+  chain: ChainName;
+  seq: number;
+  hash: string;
+  signedAt: string;
+  signature: string;
+}
+
+interface CheckpointRow {
+  tenant_id: string;
+  chain: ChainName;
+  seq: number;
+  hash: string;
+  signed_at: Date;
+  signature: string;
+}
+
+export const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
+  tenantId: r.tenant_id,
+  chain: r.chain,
+  seq: r.seq,
+  hash: r.hash,
+  signedAt: r.signed_at.toISOString(),
+  signature: r.signature,
+});
+
+/** The bytes a checkpoint signature covers: JCS of {tenantId, chain, seq, hash, signedAt}. */
+export function checkpointPayload(c: Omit<Checkpoint, 'signature'>): Buffer {
+  const body = {
+    tenantId: c.tenantId,
+    chain: c.chain,
+    seq: c.seq,
+    hash: c.hash,
+    signedAt: c.signedAt,
+  };
+  return Buffer.from(canonicalize(body)!, 'utf8');
+}
+
+/**
+ * Signs chain heads with the service's Ed25519 key, at least every N entries (inside the
+ * appender's transaction) and on a timer for chains with new entries. Each checkpoint is also
+ * an `audit.checkpoint` event, so webhook subscribers keep copies outside the database.
+ */
+@Injectable()
+export class CheckpointService implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly keys: KeyMaterial,
+    private readonly store: EventStore,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+    private readonly config: LedgerlineConfig,
+    private readonly processors: ProcessorRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.processors.every('audit-checkpoints', this.config.AUDIT_CHECKPOINT_INTERVAL_MS, () =>
+      this.sweep(),
+    );
+  }
+
+  async maybeCheckpoint(
+    tx: Tx,
+    tenantId: string,
+    chain: ChainName,
+    seq: number,
+    hash: string,
+  ): Promise<void> {
+    const [last] = await tx.query<{ seq: number }>(
+      `SELECT coalesce(max(seq), 0) AS seq FROM audit_checkpoints WHERE tenant_id = $1 AND chain = $2`,
+      [tenantId, chain],
+      'checkpoint_last',
+    );
+    if (seq - last.seq >= this.config.AUDIT_CHECKPOINT_EVERY_ENTRIES) {
+      await this.create(tx, tenantId, chain, seq, hash);
+    }
+  }
+
+  /** Checkpoints every chain head that moved since its last checkpoint. */
+  async sweep(): Promise<number> {
+    const due = await this.db.query<{ tenant_id: string; chain: ChainName }>(
+      `SELECT h.tenant_id, h.chain FROM audit_chain_heads h
+       WHERE h.seq > coalesce((SELECT max(seq) FROM audit_checkpoints c
+                               WHERE c.tenant_id = h.tenant_id AND c.chain = h.chain), 0)`,
+    );
+    let made = 0;
+    for (const { tenant_id, chain } of due) {
+      made += await this.db.transaction(async (tx) => {
+        const [head] = await tx.query<{ seq: number; hash: string }>(
+          `SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1 AND chain = $2 FOR UPDATE SKIP LOCKED`,
+          [tenant_id, chain],
+        );
+        return head ? this.create(tx, tenant_id, chain, head.seq, head.hash) : 0;
+      });
+    }
+    return made;
+  }
+
+  private async create(
+    tx: Tx,
+    tenantId: string,
+    chain: ChainName,
+    seq: number,
+    hash: string,
+  ): Promise<number> {
+    const { privateKey } = await this.keys.signingKey();
+    const now = this.clock.now();
+    const unsigned = { tenantId, chain, seq, hash, signedAt: now.toISOString() };
+    const signature = sign(null, checkpointPayload(unsigned), privateKey).toString('base64');
+    const inserted = await tx.query(
+      `INSERT INTO audit_checkpoints (tenant_id, chain, seq, hash, signed_at, signature)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING seq`,
+      [tenantId, chain, seq, hash, unsigned.signedAt, signature],
+      'checkpoint_insert',
+    );
+    if (!inserted.length) return 0;
+    await this.store.append(tx, [
+      {
+        tenantId,
+        id: this.ids.next(),
+        type: 'audit.checkpoint',
+        subject: `audit/${chain}`,
+        actor: { type: 'system', id: 'ledgerline' },
+        actingAsTenantId: null,
+        occurredAt: now,
+        receivedAt: now,
+        data: { ...unsigned, signature },
+      },
+    ]);
+    this.store.announce();
+    return 1;
+  }
+
+  async list(
+    tenantId: string,
+    chain: ChainName,
+    afterSeq: number,
+    limit: number,
+  ): Promise<Checkpoint[]> {
+    const rows = await this.db.query<CheckpointRow>(
+      `SELECT * FROM audit_checkpoints WHERE tenant_id = $1 AND chain = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+      [tenantId, chain, afterSeq, limit],
+    );
+    return rows.map(toCheckpoint);
+  }
+
+  /** Every checkpoint of a chain whose signature verifies under the service's public key. */
+  async verifiedMap(
+    tenantId: string,
+    chain: ChainName,
+  ): Promise<Map<number, { hash: string; valid: boolean }>> {
+    const publicKey = createPublicKey((await this.keys.signingKey()).publicKeyPem);
+    const rows = await this.db.query<CheckpointRow>(
+      `SELECT * FROM audit_checkpoints WHERE tenant_id = $1 AND chain = $2 ORDER BY seq`,
+      [tenantId, chain],
+    );
+    const map = new Map<number, { hash: string; valid: boolean }>();
+    for (const row of rows) {
+      const c = toCheckpoint(row);
+      const valid = verify(
+        null,
+        checkpointPayload(c),
+        publicKey,
+        Buffer.from(c.signature, 'base64'),
+      );
+      map.set(c.seq, { hash: c.hash, valid: valid && c.tenantId === tenantId });
+    }
+    return map;
+  }
+}

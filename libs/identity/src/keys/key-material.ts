@@ -1,0 +1,89 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+  randomBytes,
+} from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Database, LedgerlineConfig } from '@app/platform';
+import { SecretBox } from '@app/security';
+
+export interface SigningKey {
+  privateKey: KeyObject;
+  publicKeyPem: string;
+}
+
+/**
+ * The service's own keys: the master keyring that seals secrets at rest, and the Ed25519 key
+ * that signs audit checkpoints. Outside production, missing keys are generated once: the master
+ * key in LEDGERLINE_DATA_DIR (shared by every local process), the signing key in the database
+ * sealed under the master key, so every process signs with the same key.
+ */
+@Injectable()
+export class KeyMaterial {
+  private readonly logger = new Logger(KeyMaterial.name);
+  readonly secretBox: SecretBox;
+  private signing?: Promise<SigningKey>;
+
+  constructor(
+    private readonly config: LedgerlineConfig,
+    private readonly db: Database,
+  ) {
+    const current = config.LEDGERLINE_MASTER_KEY ?? this.developmentMasterKey();
+    this.secretBox = SecretBox.fromBase64(current, config.LEDGERLINE_MASTER_KEY_PREVIOUS);
+  }
+
+  signingKey(): Promise<SigningKey> {
+    this.signing ??= this.loadSigningKey().catch((err) => {
+      this.signing = undefined;
+      throw err;
+    });
+    return this.signing;
+  }
+
+  private developmentMasterKey(): string {
+    const dir = this.config.LEDGERLINE_DATA_DIR;
+    const file = join(dir, 'master.key');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+      this.logger.warn(`generated a development master key in ${file}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    return readFileSync(file, 'utf8').trim();
+  }
+
+  private async loadSigningKey(): Promise<SigningKey> {
+    if (this.config.LEDGERLINE_SIGNING_KEY) {
+      const privateKey = createPrivateKey(this.config.LEDGERLINE_SIGNING_KEY.replace(/\\n/g, '\n'));
+      if (privateKey.asymmetricKeyType !== 'ed25519') {
+        throw new Error('LEDGERLINE_SIGNING_KEY must be an Ed25519 private key (PEM)');
+      }
+      return { privateKey, publicKeyPem: pem(createPublicKey(privateKey)) };
+    }
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const sealed = this.secretBox.seal(
+      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    );
+    await this.db.query(
+      `INSERT INTO service_keys (purpose, sealed_private_key, public_key_pem)
+       VALUES ('audit_signing', $1, $2) ON CONFLICT (purpose) DO NOTHING`,
+      [sealed, pem(publicKey)],
+    );
+    const [row] = await this.db.query<{ sealed_private_key: string; public_key_pem: string }>(
+      `SELECT sealed_private_key, public_key_pem FROM service_keys WHERE purpose = 'audit_signing'`,
+    );
+    return {
+      privateKey: createPrivateKey(this.secretBox.open(row.sealed_private_key)),
+      publicKeyPem: row.public_key_pem,
+    };
+  }
+}
+
+function pem(key: KeyObject): string {
+  return key.export({ type: 'spki', format: 'pem' }).toString();
+}
