@@ -9,7 +9,8 @@ module.exports = {
   rootDir: __dirname,
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.(t|j)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+  // Nest 12 and standardwebhooks' @stablelib ship ESM-only files: transform those too.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@stablelib)/)'],
   moduleNameMapper,
   testEnvironment: 'node',
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],

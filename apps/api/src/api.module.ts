@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { OpsModule, PlatformModule } from '@app/platform';
 import { EventsModule } from '@app/events';
 import { AuditModule } from '@app/audit';
+import { WebhooksModule } from '@app/webhooks';
 import { ApiAuthModule, IdentityModule } from '@app/identity';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
@@ -12,6 +13,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     ApiAuthModule,
     EventsModule,
     AuditModule,
+    WebhooksModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

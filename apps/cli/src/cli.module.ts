@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { PlatformModule } from '@app/platform';
 import { EventsModule } from '@app/events';
 import { AuditModule } from '@app/audit';
+import { WebhooksModule } from '@app/webhooks';
 import { IdentityModule } from '@app/identity';
 
-@Module({ imports: [PlatformModule, EventsModule, AuditModule, IdentityModule] })
+@Module({ imports: [PlatformModule, EventsModule, AuditModule, WebhooksModule, IdentityModule] })
 export class CliModule {}

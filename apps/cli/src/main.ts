@@ -5,6 +5,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { loadConfig, runMigrations, UUID_PATTERN } from '@app/platform';
 import { TenantService } from '@app/identity';
 import { AuditChainVerifier, AuditEntryRepository, ChainName, CHAINS, fromRow } from '@app/audit';
+import { SecretRekeyer } from '@app/webhooks';
 import { Progress } from './progress';
 import { ALL_MIGRATIONS } from '@app/schema';
 import { CliModule } from './cli.module';
@@ -17,6 +18,7 @@ const USAGE = `usage: npm run cli -- <command>
                                          recompute the chain; exit 0 only when intact
   audit export --tenant <id> [--chain main] [--from-seq n] [--to-seq n]
                                          NDJSON on stdout, one entry a line
+  secrets rekey                          re-encrypt every secret under LEDGERLINE_MASTER_KEY
 `;
 
 class UsageError extends Error {}
@@ -106,6 +108,18 @@ const commands: Record<string, Handler> = {
       }
       progress.update(done, Math.max(total, done));
       progress.stop();
+      return 0;
+    });
+  },
+  async 'secrets rekey'() {
+    return withApp(async (app) => {
+      const rekeyer = app.get(SecretRekeyer);
+      const total = await rekeyer.countStale();
+      const progress = new Progress('re-encrypting secrets');
+      const done = await rekeyer.rekey((n) => progress.update(n, Math.max(total, n)));
+      progress.update(done, Math.max(total, done));
+      progress.stop();
+      process.stdout.write(`${JSON.stringify({ rekeyed: done })}\n`);
       return 0;
     });
   },

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { OpsModule, PlatformModule } from '@app/platform';
 import { EventsModule } from '@app/events';
 import { AuditModule } from '@app/audit';
+import { WebhooksModule } from '@app/webhooks';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 @Module({
@@ -9,6 +10,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     PlatformModule,
     EventsModule,
     AuditModule,
+    WebhooksModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

@@ -1,14 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { sign, verify, createPublicKey } from 'node:crypto';
-import {
-  Clock,
-  Database,
-  IdGenerator,
-  LedgerlineConfig,
-  ProcessorRegistry,
-  Tx,
-} from '@app/platform';
+import { Clock, Database, LedgerlineConfig, ProcessorRegistry, Tx } from '@app/platform';
 import { EventStore } from '@app/events';
 import { KeyMaterial } from '@app/identity';
 import { ChainName } from './audit-entry';
@@ -63,7 +56,6 @@ export class CheckpointService implements OnModuleInit {
     private readonly db: Database,
     private readonly keys: KeyMaterial,
     private readonly store: EventStore,
-    private readonly ids: IdGenerator,
     private readonly clock: Clock,
     private readonly config: LedgerlineConfig,
     private readonly processors: ProcessorRegistry,
@@ -130,19 +122,13 @@ export class CheckpointService implements OnModuleInit {
       'checkpoint_insert',
     );
     if (!inserted.length) return 0;
-    await this.store.append(tx, [
-      {
-        tenantId,
-        id: this.ids.next(),
-        type: 'audit.checkpoint',
-        subject: `audit/${chain}`,
-        actor: { type: 'system', id: 'ledgerline' },
-        actingAsTenantId: null,
-        occurredAt: now,
-        receivedAt: now,
-        data: { ...unsigned, signature },
-      },
-    ]);
+    await this.store.record(tx, {
+      tenantId,
+      type: 'audit.checkpoint',
+      subject: `audit/${chain}`,
+      actor: { type: 'system', id: 'ledgerline' },
+      data: { ...unsigned, signature },
+    });
     this.store.announce();
     return 1;
   }

@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Sql } from '@app/platform';
-import { ActorType, NewEvent, StoredEvent } from './event-types';
+import { Clock, Database, IdGenerator, Sql } from '@app/platform';
+import { Actor, ActorType, NewEvent, StoredEvent } from './event-types';
+
+/** One of Ledgerline's own changes, recorded in the same transaction as the change. */
+export interface SystemEvent {
+  tenantId: string;
+  type: string;
+  subject: string;
+  actor: Actor;
+  data: Record<string, unknown>;
+}
 
 export const EVENTS_CHANNEL = 'ledgerline_events';
 
@@ -42,7 +51,26 @@ export class EventStore {
   private announcing = false;
   private announceAgain = false;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Records Ledgerline's own changes (reserved types) as events, so they are audited and delivered. */
+  record(sql: Sql, ...events: SystemEvent[]): Promise<StoredEvent[]> {
+    const now = this.clock.now();
+    return this.append(
+      sql,
+      events.map((e) => ({
+        ...e,
+        id: this.ids.next(),
+        actingAsTenantId: null,
+        occurredAt: now,
+        receivedAt: now,
+      })),
+    );
+  }
 
   /**
    * Appends inside the caller's transaction. Positions are reserved per tenant in tenant-id

@@ -16,7 +16,7 @@ const TIME_BUDGET_MS = 5000;
  * Only one job works on a tenant at a time (the cursor row is locked with SKIP LOCKED); a job that
  * finds it locked steps back and retries shortly.
  */
-export abstract class StreamConsumer implements QueueProcessor<StreamQueue> {
+export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<StreamQueue> {
   abstract readonly queue: StreamQueue;
   readonly concurrency: number = 4;
   protected readonly batchSize: number = 500;
@@ -29,10 +29,10 @@ export abstract class StreamConsumer implements QueueProcessor<StreamQueue> {
   ) {}
 
   /** Applies a batch of the tenant's next events, in position order, inside the transaction. */
-  protected abstract consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<void>;
+  protected abstract consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<Outcome>;
 
   /** Runs after the batch's transaction committed (e.g. enqueue follow-up jobs). */
-  protected afterCommit(_tenantId: string, _events: StoredEvent[]): Promise<void> {
+  protected afterCommit(_tenantId: string, _outcome: Outcome): Promise<void> {
     return Promise.resolve();
   }
 
@@ -71,6 +71,7 @@ export abstract class StreamConsumer implements QueueProcessor<StreamQueue> {
     count?: (n: number) => void,
   ): Promise<'locked' | 'idle' | 'more'> {
     let events: StoredEvent[] = [];
+    let result: Outcome | undefined;
     const outcome = await this.db.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO stream_cursors (tenant_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
@@ -86,7 +87,7 @@ export abstract class StreamConsumer implements QueueProcessor<StreamQueue> {
       if (!cursor) return 'locked' as const;
       events = await this.store.readAfter(tx, tenantId, cursor.position, this.batchSize);
       if (!events.length) return 'idle' as const;
-      await this.consume(tx, tenantId, events);
+      result = await this.consume(tx, tenantId, events);
       await tx.query(
         `UPDATE stream_cursors SET position = $3, updated_at = now()
          WHERE tenant_id = $1 AND consumer = $2`,
@@ -97,7 +98,7 @@ export abstract class StreamConsumer implements QueueProcessor<StreamQueue> {
     });
     if (events.length) {
       count?.(events.length);
-      await this.afterCommit(tenantId, events);
+      await this.afterCommit(tenantId, result as Outcome);
     }
     return outcome;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { AuthContext, Clock, Database, DomainError, IdGenerator, Scope, Tx } from '@app/platform';
+import { AuthContext, Database, DomainError, IdGenerator, Scope, Tx } from '@app/platform';
 import { Actor, EventStore } from '@app/events';
 import { constantTimeEqual } from '@app/security';
 import { generateApiKey, prefixOf } from './api-key-format';
@@ -20,6 +20,12 @@ interface CachedKey {
 
 // Verified keys are cached briefly: a revocation reaches other replicas within this time.
 const CACHE_MS = 5000;
+/** The actor recorded for changes made with an API key. */
+export const actorOf = (auth: AuthContext): Actor => ({
+  type: 'service',
+  id: `api_key:${auth.keyId}`,
+});
+
 const hashKey = (key: string) => createHash('sha256').update(key).digest();
 
 @Injectable()
@@ -31,7 +37,6 @@ export class ApiKeyService {
     private readonly repo: ApiKeyRepository,
     private readonly store: EventStore,
     private readonly ids: IdGenerator,
-    private readonly clock: Clock,
   ) {}
 
   /** Returns who the key belongs to, or null for an unknown, malformed or revoked key. */
@@ -59,10 +64,7 @@ export class ApiKeyService {
 
   async create(auth: AuthContext, name: string, scopes: Scope[]): Promise<CreatedApiKey> {
     const created = await this.db.transaction((tx) =>
-      this.createIn(tx, auth.tenantId, name, scopes, {
-        type: 'service',
-        id: `api_key:${auth.keyId}`,
-      }),
+      this.createIn(tx, auth.tenantId, name, scopes, actorOf(auth)),
     );
     this.store.announce();
     return created;
@@ -86,10 +88,12 @@ export class ApiKeyService {
       key_hash: hashKey(key),
       scopes: unique,
     });
-    await this.appendEvent(tx, tenantId, 'api_key.created', id, actor, {
-      apiKeyId: id,
-      name,
-      scopes: unique,
+    await this.store.record(tx, {
+      tenantId,
+      type: 'api_key.created',
+      subject: `api_key/${id}`,
+      actor,
+      data: { apiKeyId: id, name, scopes: unique },
     });
     return { id, key, scopes: unique };
   }
@@ -98,45 +102,17 @@ export class ApiKeyService {
     const revoked = await this.db.transaction(async (tx) => {
       const row = await this.repo.revoke(tx, auth.tenantId, id);
       if (!row) return null;
-      await this.appendEvent(
-        tx,
-        auth.tenantId,
-        'api_key.revoked',
-        id,
-        { type: 'service', id: `api_key:${auth.keyId}` },
-        {
-          apiKeyId: id,
-          name: row.name,
-        },
-      );
+      await this.store.record(tx, {
+        tenantId: auth.tenantId,
+        type: 'api_key.revoked',
+        subject: `api_key/${id}`,
+        actor: actorOf(auth),
+        data: { apiKeyId: id, name: row.name },
+      });
       return row;
     });
     if (!revoked) throw DomainError.notFound('API key');
     this.cache.delete(revoked.prefix);
     this.store.announce();
-  }
-
-  private async appendEvent(
-    tx: Tx,
-    tenantId: string,
-    type: string,
-    keyId: string,
-    actor: Actor,
-    data: Record<string, unknown>,
-  ): Promise<void> {
-    const now = this.clock.now();
-    await this.store.append(tx, [
-      {
-        tenantId,
-        id: this.ids.next(),
-        type,
-        subject: `api_key/${keyId}`,
-        actor,
-        actingAsTenantId: null,
-        occurredAt: now,
-        receivedAt: now,
-        data,
-      },
-    ]);
   }
 }

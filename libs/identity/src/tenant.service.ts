@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, Database, IdGenerator, SCOPES, Scope } from '@app/platform';
-import { EventStore, NewEvent } from '@app/events';
+import { Database, IdGenerator, SCOPES, Scope } from '@app/platform';
+import { EventStore } from '@app/events';
 import { ApiKeyService, CreatedApiKey } from './api-key.service';
 
 /** Tenants are created by operators (CLI); the first key has every scope. */
@@ -11,7 +11,6 @@ export class TenantService {
     private readonly store: EventStore,
     private readonly keys: ApiKeyService,
     private readonly ids: IdGenerator,
-    private readonly clock: Clock,
   ) {}
 
   create(name: string): Promise<{ tenantId: string; apiKey: CreatedApiKey }> {
@@ -25,7 +24,6 @@ export class TenantService {
 
   private async createIf(name: string, onlyFirst: boolean) {
     const tenantId = this.ids.next();
-    const now = this.clock.now();
     const apiKey = await this.db.transaction(async (tx) => {
       if (onlyFirst) {
         await tx.query('SELECT pg_advisory_xact_lock(738202)');
@@ -33,18 +31,13 @@ export class TenantService {
         if (any) return null;
       }
       await tx.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenantId, name]);
-      const event: NewEvent = {
+      await this.store.record(tx, {
         tenantId,
-        id: this.ids.next(),
         type: 'tenant.created',
         subject: `tenant/${tenantId}`,
         actor: { type: 'system', id: 'cli' },
-        actingAsTenantId: null,
-        occurredAt: now,
-        receivedAt: now,
         data: { tenantId, name },
-      };
-      await this.store.append(tx, [event]);
+      });
       return this.keys.createIn(tx, tenantId, 'admin', [...SCOPES] as Scope[], {
         type: 'system',
         id: 'cli',

@@ -1,6 +1,7 @@
 import { CreateIdentity1764000000001, CreateServiceKeys1764000000003 } from '@app/identity';
 import { CreateEventStore1764000000002 } from '@app/events';
 import { CreateAudit1764000000004 } from '@app/audit';
+import { CreateWebhooks1764000000005 } from '@app/webhooks';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -8,6 +9,7 @@ export const ALL_MIGRATIONS = [
   CreateEventStore1764000000002,
   CreateServiceKeys1764000000003,
   CreateAudit1764000000004,
+  CreateWebhooks1764000000005,
 ];
 
 export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);

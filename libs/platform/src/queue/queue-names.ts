@@ -19,6 +19,8 @@ export interface StreamJob {
 export interface DeliveryJob {
   tenantId: string;
   deliveryId: string;
+  /** The delivery's attempt count when this job was made; a stale job finds it moved on. */
+  attempt: number;
 }
 
 export interface JobPayloads {

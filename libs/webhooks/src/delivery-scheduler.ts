@@ -1,0 +1,43 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ProcessorRegistry, QueueName, QueueRegistry } from '@app/platform';
+import { DueDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+
+const SWEEP_EVERY_MS = 5000;
+const SWEEP_GRACE_MS = 5000;
+
+/**
+ * Puts delivery attempts on the queue. Job ids are deterministic per attempt and cause, so
+ * repeated adds are no-ops; the claim in the dispatcher makes a duplicate job harmless anyway.
+ * The sweeper re-enqueues what PostgreSQL says is overdue (after a Redis flush, a crash, or a
+ * lease that ran out).
+ */
+@Injectable()
+export class DeliveryScheduler implements OnModuleInit {
+  constructor(
+    private readonly queues: QueueRegistry,
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly processors: ProcessorRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.processors.every('webhook-delivery-sweeper', SWEEP_EVERY_MS, () => this.sweep());
+  }
+
+  /** cause: 'a' automatic, 'm' manual (retry, enable, recover), 's…' sweeper. */
+  async enqueue(due: DueDelivery[], cause: string, delayMs = 0): Promise<void> {
+    await this.queues.addBulk(
+      QueueName.Delivery,
+      due.map((d) => ({
+        jobId: `delivery.${d.id}.${d.attempt_count}.${cause}`,
+        data: { tenantId: d.tenant_id, deliveryId: d.id, attempt: d.attempt_count },
+        opts: delayMs > 0 ? { delay: delayMs } : undefined,
+      })),
+    );
+  }
+
+  async sweep(): Promise<number> {
+    const overdue = await this.deliveries.overdue(SWEEP_GRACE_MS, 1000);
+    await this.enqueue(overdue, `s${Math.floor(Date.now() / SWEEP_EVERY_MS)}`);
+    return overdue.length;
+  }
+}

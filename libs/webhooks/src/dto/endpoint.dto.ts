@@ -1,0 +1,88 @@
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { PageQuery } from '@app/platform';
+import { EVENT_TYPE_PATTERN } from '../event-type-pattern';
+
+export class CreateEndpointDto {
+  @IsString()
+  @MaxLength(2048)
+  url: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(130, { each: true })
+  @Matches(EVENT_TYPE_PATTERN, {
+    each: true,
+    message: 'each event type must be exact, prefix.* or *',
+  })
+  eventTypes: string[];
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  rateLimitPerSecond?: number;
+}
+
+export class UpdateEndpointDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  url?: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(130, { each: true })
+  @Matches(EVENT_TYPE_PATTERN, {
+    each: true,
+    message: 'each event type must be exact, prefix.* or *',
+  })
+  eventTypes?: string[];
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  rateLimitPerSecond?: number;
+}
+
+export class RecoverDto {
+  @IsISO8601({ strict: true })
+  since: string;
+}
+
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'waiting'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export class DeliveriesQuery extends PageQuery {
+  @IsOptional()
+  @IsIn(DELIVERY_STATUSES)
+  status?: DeliveryStatus;
+}

@@ -1,0 +1,5 @@
+export * from './webhooks.module';
+export * from './webhook-dispatcher';
+export * from './webhook-signer';
+export * from './secret-rekeyer';
+export * from './migrations/1764000000005-create-webhooks';

@@ -1,0 +1,91 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { isIP } from 'node:net';
+import { Agent, request } from 'undici';
+
+export interface PostResult {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+const BODY_KEEP = 1024;
+const BODY_READ_LIMIT = 64 * 1024;
+
+/**
+ * Keep-alive HTTP client that connects only to an address the SSRF guard already checked:
+ * each agent resolves its host to that pinned address (no second DNS lookup, so no rebinding),
+ * while TLS still verifies the certificate for the real host name.
+ */
+@Injectable()
+export class PinnedHttpClient implements OnApplicationShutdown {
+  private readonly agents = new Map<string, Agent>();
+
+  private agentFor(origin: string, address: string): Agent {
+    const key = `${origin}|${address}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const family = isIP(address);
+      agent = new Agent({
+        keepAliveTimeout: 30000,
+        connections: 64,
+        connect: {
+          lookup: (
+            _host: string,
+            opts: { all?: boolean },
+            cb: (
+              err: Error | null,
+              address: string | { address: string; family: number }[],
+              family?: number,
+            ) => void,
+          ) => (opts.all ? cb(null, [{ address, family }]) : cb(null, address, family)),
+        },
+      });
+      if (this.agents.size > 1000) this.evictAll();
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  /** POSTs without following redirects; keeps the first 1 KiB of the answer. */
+  async post(
+    url: URL,
+    address: string,
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+  ): Promise<PostResult> {
+    const res = await request(url, {
+      method: 'POST',
+      headers,
+      body,
+      dispatcher: this.agentFor(url.origin, address),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    let read = 0;
+    const kept: Buffer[] = [];
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      if (read < BODY_KEEP) kept.push(chunk.subarray(0, BODY_KEEP - read));
+      read += chunk.length;
+      if (read > BODY_READ_LIMIT) {
+        res.body.destroy();
+        break;
+      }
+    }
+    return {
+      statusCode: res.statusCode,
+      headers: res.headers,
+      body: Buffer.concat(kept).toString('utf8'),
+    };
+  }
+
+  private evictAll(): void {
+    for (const agent of this.agents.values()) void agent.close().catch(() => undefined);
+    this.agents.clear();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.close().catch(() => undefined)));
+  }
+}

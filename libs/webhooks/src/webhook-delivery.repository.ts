@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import { Database, Sql } from '@app/platform';
+import { DeliveryStatus } from './dto/endpoint.dto';
+
+export interface DeliveryRow {
+  tenant_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  attempted_at: Date;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  response_body: string | null;
+}
+
+export interface NewDelivery {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'waiting';
+}
+
+export interface DueDelivery {
+  tenant_id: string;
+  id: string;
+  attempt_count: number;
+}
+
+@Injectable()
+export class WebhookDeliveryRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Inserts deliveries, skipping (event, endpoint) pairs that already have one. */
+  async insertMany(sql: Sql, tenantId: string, rows: NewDelivery[]): Promise<DueDelivery[]> {
+    if (!rows.length) return [];
+    return sql.query<DueDelivery>(
+      `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_type, status, next_attempt_at)
+       SELECT $1, d.id, d.endpoint_id, d.event_id, d.event_type, d.status,
+              CASE WHEN d.status = 'pending' THEN now() END
+       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])
+            AS d(id, endpoint_id, event_id, event_type, status)
+       ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
+       RETURNING tenant_id, id, attempt_count`,
+      [
+        tenantId,
+        rows.map((r) => r.id),
+        rows.map((r) => r.endpointId),
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.eventType),
+        rows.map((r) => r.status),
+      ],
+      'deliveries_insert',
+    );
+  }
+
+  /**
+   * Takes the right to make attempt `attempt` now: only one job wins, and the lease keeps the
+   * sweeper away until the attempt is recorded (or the lease runs out after a crash).
+   */
+  async claim(tenantId: string, id: string, attempt: number, leaseMs: number): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE webhook_deliveries SET next_attempt_at = now() + ($4::int * interval '1 millisecond')
+       WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND attempt_count = $3
+         AND next_attempt_at <= now() + interval '1 second'
+       RETURNING id`,
+      [tenantId, id, attempt, leaseMs],
+      'delivery_claim',
+    );
+    return rows.length === 1;
+  }
+
+  /** Overdue pending deliveries whose jobs Redis may have lost. */
+  overdue(graceMs: number, limit: number): Promise<DueDelivery[]> {
+    return this.db.query<DueDelivery>(
+      `SELECT tenant_id, id, attempt_count FROM webhook_deliveries
+       WHERE status = 'pending' AND next_attempt_at <= now() - ($1::int * interval '1 millisecond')
+       ORDER BY next_attempt_at LIMIT $2`,
+      [graceMs, limit],
+      'deliveries_overdue',
+    );
+  }
+
+  dueForEndpoint(sql: Sql, tenantId: string, endpointId: string): Promise<DueDelivery[]> {
+    return sql.query<DueDelivery>(
+      `SELECT tenant_id, id, attempt_count FROM webhook_deliveries
+       WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending' AND next_attempt_at <= now()`,
+      [tenantId, endpointId],
+    );
+  }
+
+  list(
+    tenantId: string,
+    endpointId: string,
+    status: DeliveryStatus | undefined,
+    before: string | null,
+    limit: number,
+  ): Promise<DeliveryRow[]> {
+    return this.db.query<DeliveryRow>(
+      `SELECT * FROM webhook_deliveries
+       WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3)
+         AND ($4::uuid IS NULL OR id < $4)
+       ORDER BY id DESC LIMIT $5`,
+      [tenantId, endpointId, status ?? null, before, limit],
+    );
+  }
+
+  attemptsFor(tenantId: string, deliveryIds: string[]): Promise<AttemptRow[]> {
+    return this.db.query<AttemptRow>(
+      `SELECT delivery_id, attempted_at, status_code, duration_ms, error, response_body FROM webhook_attempts
+       WHERE tenant_id = $1 AND delivery_id = ANY($2::uuid[]) ORDER BY attempted_at`,
+      [tenantId, deliveryIds],
+    );
+  }
+
+  async counts(
+    tenantId: string,
+    eventId: string,
+  ): Promise<Record<'pending' | 'succeeded' | 'failed', number>> {
+    const rows = await this.db.query<{ status: DeliveryStatus; n: number }>(
+      `SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE tenant_id = $1 AND event_id = $2 GROUP BY status`,
+      [tenantId, eventId],
+      'delivery_counts',
+    );
+    const counts = { pending: 0, succeeded: 0, failed: 0 };
+    for (const r of rows) {
+      if (r.status === 'waiting') counts.pending += r.n;
+      else counts[r.status] += r.n;
+    }
+    return counts;
+  }
+
+  async get(tenantId: string, id: string): Promise<DeliveryRow | null> {
+    const [row] = await this.db.query<DeliveryRow>(
+      `SELECT * FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return row ?? null;
+  }
+}

@@ -1,0 +1,68 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import {
+  Database,
+  IdGenerator,
+  ProcessorRegistry,
+  QueueName,
+  QueueRegistry,
+  Tx,
+} from '@app/platform';
+import { EventStore, StoredEvent, StreamConsumer, StreamConsumerRegistry } from '@app/events';
+import { matchesEventType } from './event-type-pattern';
+import { DeliveryScheduler } from './delivery-scheduler';
+import { DueDelivery, NewDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository';
+
+/**
+ * Matches each tenant's new events against its enabled endpoints and creates one delivery per
+ * match (unique per event and endpoint), then enqueues them. An endpoint only receives events
+ * that arrived after it was created (older ones only through `recover`).
+ */
+@Injectable()
+export class WebhookFanout extends StreamConsumer<DueDelivery[]> implements OnModuleInit {
+  readonly queue = QueueName.Fanout as const;
+  protected override readonly batchSize = 1000;
+
+  constructor(
+    db: Database,
+    store: EventStore,
+    queues: QueueRegistry,
+    private readonly processors: ProcessorRegistry,
+    private readonly consumers: StreamConsumerRegistry,
+    private readonly endpoints: WebhookEndpointRepository,
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly scheduler: DeliveryScheduler,
+    private readonly ids: IdGenerator,
+  ) {
+    super(db, store, queues);
+  }
+
+  onModuleInit(): void {
+    this.processors.register(this);
+    this.consumers.add(this.queue);
+  }
+
+  protected async consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<DueDelivery[]> {
+    const endpoints = await this.endpoints.enabled(tx, tenantId);
+    if (!endpoints.length) return [];
+    const rows: NewDelivery[] = [];
+    for (const event of events) {
+      for (const endpoint of endpoints) {
+        if (endpoint.created_at > event.receivedAt) continue;
+        if (!matchesEventType(endpoint.event_types, event.type)) continue;
+        rows.push({
+          id: this.ids.next(),
+          endpointId: endpoint.id,
+          eventId: event.id,
+          eventType: event.type,
+          status: 'pending',
+        });
+      }
+    }
+    return this.deliveries.insertMany(tx, tenantId, rows);
+  }
+
+  protected override afterCommit(_tenantId: string, created: DueDelivery[]): Promise<void> {
+    return this.scheduler.enqueue(created, 'a');
+  }
+}
