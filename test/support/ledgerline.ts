@@ -108,8 +108,13 @@ export class Ledgerline {
   }
 
   async cli(...args: string[]): Promise<string> {
+    return this.cliWith({}, ...args);
+  }
+
+  /** Runs the CLI with `env` on top of the suite's environment (e.g. another master key). */
+  async cliWith(env: Record<string, string>, ...args: string[]): Promise<string> {
     const { stdout } = await run(process.execPath, [main('cli'), ...args], {
-      env: this.env,
+      env: { ...this.env, ...env },
       cwd: ROOT,
     });
     return stdout;
@@ -135,9 +140,9 @@ export class Ledgerline {
     return { child, output };
   }
 
-  async startApi(): Promise<number> {
+  async startApi(env: Record<string, string> = {}): Promise<number> {
     const port = await freePort();
-    const proc = { ...this.spawn('api', { ...this.env, PORT: String(port) }), port };
+    const proc = { ...this.spawn('api', { ...this.env, ...env, PORT: String(port) }), port };
     this.apis.push(proc);
     await waitFor(`api on ${port}`, async () => {
       if (proc.child.exitCode !== null) throw new Error(`api exited: ${proc.output.join('')}`);

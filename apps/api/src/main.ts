@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   configureHttp,
+  exitCleanlyOnSignals,
   createFastifyAdapter,
   createLogger,
   loadConfig,
@@ -21,6 +22,7 @@ async function bootstrap(): Promise<void> {
       bodyParser: false,
     },
   );
+  exitCleanlyOnSignals(app, logger);
   await configureHttp(app, {
     largeBodyRoutes: { '/v1/events/batch': 4 * 1024 * 1024 },
     docs: true,

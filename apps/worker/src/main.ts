@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   configureHttp,
+  exitCleanlyOnSignals,
   createFastifyAdapter,
   createLogger,
   loadConfig,
@@ -24,6 +25,7 @@ async function bootstrap(): Promise<void> {
       bodyParser: false,
     },
   );
+  exitCleanlyOnSignals(app, logger);
   await configureHttp(app);
   if (config.WORKER_PORT !== undefined) await app.listen(config.WORKER_PORT, '0.0.0.0');
   else await app.init();

@@ -3,6 +3,7 @@ import { OpsModule, PlatformModule } from '@app/platform';
 import { EventsModule } from '@app/events';
 import { AuditModule } from '@app/audit';
 import { WebhooksModule } from '@app/webhooks';
+import { ApiAuthModule } from '@app/identity';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 @Module({
@@ -11,6 +12,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     EventsModule,
     AuditModule,
     WebhooksModule,
+    ApiAuthModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, DomainError, Tx } from '@app/platform';
+import { Database, DomainError, Metrics, Tx } from '@app/platform';
 import { EventStore } from './event-store';
 import { NewEvent } from './event-types';
 
@@ -53,6 +53,7 @@ export class EventIngestor {
   constructor(
     private readonly db: Database,
     private readonly store: EventStore,
+    private readonly metrics: Metrics,
   ) {}
 
   ingest(request: IngestRequest): Promise<IngestAnswer> {
@@ -121,6 +122,9 @@ export class EventIngestor {
       return;
     }
     this.store.announce();
+    this.metrics.eventsAccepted.inc(
+      batch.reduce((n, s) => n + (outcomes.get(s) === s.answer ? s.events.length : 0), 0),
+    );
     for (const s of batch) {
       const outcome = outcomes.get(s)!;
       if (outcome instanceof DomainError) s.reject(outcome);

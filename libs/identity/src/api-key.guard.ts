@@ -13,6 +13,8 @@ import {
 } from '@app/platform';
 import { ApiKeyService } from './api-key.service';
 
+const PROBES = new Set(['/livez', '/healthz', '/readyz']);
+
 type AuthedRequest = FastifyRequest & { auth?: AuthContext };
 
 function presentedKey(req: FastifyRequest): string | undefined {
@@ -56,7 +58,11 @@ export class ApiKeyGuard implements CanActivate {
     if (ctx.getType() !== 'http') return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
+      // Probes are exempt so an orchestrator's health checks never get a 429.
+      if (!PROBES.has(req.routeOptions.url ?? '')) await this.limiter.consumeForIp(req.ip);
+      return true;
+    }
     if (this.scraperAllowed(req)) return true;
 
     const key = presentedKey(req);

@@ -1,10 +1,12 @@
 import helmet from '@fastify/helmet';
-import { INestApplication, LoggerService } from '@nestjs/common';
+import { INestApplication, INestApplicationContext, LoggerService } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import pino, { Logger } from 'pino';
 import { LedgerlineConfig } from '../config/ledgerline-config';
+import { Metrics } from '../ops/metrics';
 import { installJsonBodyParser } from './json-body-parser';
 import { ProblemFilter } from './problem.filter';
 import { createValidationPipe } from './validation';
@@ -51,6 +53,8 @@ export class PinoNestLogger implements LoggerService {
 export function createFastifyAdapter(logger: Logger): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
+    // One line per answer (below), not fastify's two: logging is a hot-path cost.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 8 * 1024 * 1024,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -88,10 +92,42 @@ export async function configureHttp(
     reply.header('x-request-id', req.id);
     done(null, payload);
   });
+  const metrics = app.get(Metrics);
+  fastify.addHook('onResponse', (req, reply, done) => {
+    metrics.httpRequests.inc({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+    });
+    done();
+  });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   if (opts.docs) setupDocs(app);
-  app.enableShutdownHooks();
+}
+
+/**
+ * SIGTERM/SIGINT: stop taking requests and jobs, let in-flight work finish, close connections,
+ * exit 0. (Nest's own shutdown hooks re-raise the signal, which exits non-zero.)
+ */
+export function exitCleanlyOnSignals(app: INestApplicationContext, logger: Logger): void {
+  let closing = false;
+  const close = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 30000);
+    force.unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: Error) => {
+        logger.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => close('SIGTERM'));
+  process.once('SIGINT', () => close('SIGINT'));
 }
 
 function setupDocs(app: INestApplication): void {

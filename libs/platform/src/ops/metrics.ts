@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
 
 /** The process's Prometheus registry and Ledgerline's own instruments. */
 @Injectable()
@@ -24,13 +24,6 @@ export class Metrics {
     help: 'Background job run time by queue',
     labelNames: ['queue'] as const,
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    registers: [this.registry],
-  });
-
-  readonly queueDepth = new Gauge({
-    name: 'ledgerline_queue_depth',
-    help: 'Jobs waiting or delayed, by queue',
-    labelNames: ['queue'] as const,
     registers: [this.registry],
   });
 

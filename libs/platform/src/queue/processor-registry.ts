@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import { JobPayloads, QueueName } from './queue-names';
 import { RedisConnections } from './redis-connections';
+import { Metrics } from '../ops/metrics';
 
 export interface QueueProcessor<Q extends QueueName = QueueName> {
   readonly queue: Q;
@@ -21,7 +22,10 @@ export class ProcessorRegistry implements OnApplicationShutdown {
   private readonly periodic: { name: string; ms: number; run: () => Promise<unknown> }[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly redis: RedisConnections) {}
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly metrics: Metrics,
+  ) {}
 
   register(processor: QueueProcessor): void {
     if (this.processors.has(processor.queue)) {
@@ -49,7 +53,15 @@ export class ProcessorRegistry implements OnApplicationShutdown {
       this.timers.push(setInterval(tick, task.ms));
     }
     for (const processor of this.processors.values()) {
-      const worker = new Worker(processor.queue, (job, token) => processor.process(job, token), {
+      const run = async (job: Job, token?: string) => {
+        const timer = this.metrics.jobDuration.startTimer({ queue: processor.queue });
+        try {
+          await processor.process(job, token);
+        } finally {
+          timer();
+        }
+      };
+      const worker = new Worker(processor.queue, run, {
         connection: this.redis.open(),
         prefix: this.redis.queuePrefix,
         concurrency: processor.concurrency,

@@ -2,6 +2,8 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import { JobPayloads, QueueName } from './queue-names';
 import { RedisConnections } from './redis-connections';
+import { Gauge } from 'prom-client';
+import { Metrics } from '../ops/metrics';
 
 // Bounded so Redis does not grow forever; completed ids are kept briefly so re-adds dedupe.
 export const JOB_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
@@ -14,7 +16,25 @@ export const JOB_RETENTION: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail
 export class QueueRegistry implements OnApplicationShutdown {
   private readonly queues = new Map<QueueName, Queue>();
 
-  constructor(private readonly redis: RedisConnections) {}
+  constructor(
+    private readonly redis: RedisConnections,
+    metrics: Metrics,
+  ) {
+    const depth = async (name: QueueName) => {
+      const counts = await this.get(name).getJobCounts('wait', 'delayed', 'prioritized');
+      return (counts.wait ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+    };
+    // Read at scrape time, so the figure is Redis's, whichever process is scraped.
+    new Gauge({
+      name: 'ledgerline_queue_depth',
+      help: 'Jobs waiting or delayed, by queue',
+      labelNames: ['queue'] as const,
+      registers: [metrics.registry],
+      collect: async function (this: Gauge<'queue'>) {
+        for (const name of Object.values(QueueName)) this.set({ queue: name }, await depth(name));
+      },
+    });
+  }
 
   get<Q extends QueueName>(name: Q): Queue<JobPayloads[Q]> {
     let queue = this.queues.get(name);

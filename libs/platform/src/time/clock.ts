@@ -9,8 +9,16 @@ export class Clock {
 
 /** UUIDv7 ids: time-ordered, so inserts land at the right edge of B-tree indexes. */
 export class IdGenerator {
+  // Random bytes fetched 4 KiB at a time: one syscall per 256 ids instead of one per id.
+  private pool = Buffer.alloc(0);
+  private offset = 0;
+
   next(): string {
-    const bytes = randomBytes(16);
+    if (this.offset + 16 > this.pool.length) {
+      this.pool = randomBytes(4096);
+      this.offset = 0;
+    }
+    const bytes = Buffer.from(this.pool.subarray(this.offset, (this.offset += 16)));
     const ms = BigInt(Date.now());
     for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
     bytes[6] = (bytes[6] & 0x0f) | 0x70;

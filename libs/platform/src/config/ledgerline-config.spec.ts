@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig } from './ledgerline-config';
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.QUEUE_PREFIX).toBe('ledgerline');
+    expect(config.WEBHOOK_DISABLE_AFTER_FAILURES).toBe(15);
+    expect(config.WEBHOOK_ALLOW_HTTP).toBe(false);
+  });
+
+  it('parses numbers, booleans and lists', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32, ::1/128',
+    });
+    expect(config.PORT).toBe(8080);
+    expect(config.WEBHOOK_ALLOW_HTTP).toBe(true);
+    expect(config.WEBHOOK_ALLOWED_CIDRS).toEqual(['127.0.0.1/32', '::1/128']);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['QUEUE_PREFIX', 'a:b'],
+    ['NODE_ENV', 'staging'],
+    ['WEBHOOK_RETRY_SCHEDULE', 'soon'],
+    ['WEBHOOK_ALLOWED_CIDRS', 'everything'],
+  ])('names a malformed %s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('requires the master and signing keys in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /LEDGERLINE_MASTER_KEY[\s\S]*LEDGERLINE_SIGNING_KEY/,
+    );
+  });
+});

@@ -1,0 +1,118 @@
+// Shared pieces for `npm run bench`: a throwaway Ledgerline (own database and queue prefix,
+// real API/worker processes from dist/), raw baselines measured in the same run, JSON output.
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const net = require('node:net');
+const { Client, Pool } = require('pg');
+
+const ROOT = join(__dirname, '..', '..');
+const PG_BASE = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432';
+const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/6';
+const main = (app) => join(ROOT, `dist/apps/${app}/apps/${app}/src/main.js`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function report(bench, value, unit, baseline, extra = {}) {
+  const ratio = baseline ? Math.round((value / baseline) * 1000) / 1000 : null;
+  process.stdout.write(`${JSON.stringify({ bench, value: Math.round(value * 10) / 10, unit, baseline: baseline === null ? null : Math.round(baseline * 10) / 10, ratio, ...extra })}\n`);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what, probe, timeoutMs = 120000, every = 50) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch {
+      // not yet
+    }
+    await sleep(every);
+  }
+  throw new Error(`timed out: ${what}`);
+}
+
+class Stack {
+  constructor(env = {}) {
+    const id = `${process.pid}_${Math.random().toString(36).slice(2, 7)}`;
+    this.dbName = `ll_bench_${id}`;
+    this.dbUrl = `${PG_BASE}/${this.dbName}`;
+    this.env = {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      DATABASE_URL: this.dbUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: `b${id}`,
+      LEDGERLINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'llbench-')),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_KEY: '10000000',
+      RATE_LIMIT_PER_IP: '10000000',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+      ...env,
+    };
+    this.procs = [];
+  }
+
+  cli(...args) {
+    return execFileSync(process.execPath, [main('cli'), ...args], { env: this.env, cwd: ROOT }).toString();
+  }
+
+  async start({ api = true, worker = true } = {}) {
+    this.cli('migrate');
+    this.tenant = JSON.parse(this.cli('tenant', 'create', '--name', 'bench'));
+    if (api) await this.startApi();
+    if (worker) await this.startWorker();
+    this.pool = new Pool({ connectionString: this.dbUrl, max: 4 });
+    return this;
+  }
+
+  async startApi() {
+    this.port = await freePort();
+    const child = spawn(process.execPath, [main('api')], { env: { ...this.env, PORT: String(this.port) }, stdio: 'inherit' });
+    this.procs.push(child);
+    this.baseUrl = `http://127.0.0.1:${this.port}`;
+    await waitFor('api', async () => (await fetch(`${this.baseUrl}/readyz`)).status === 200);
+  }
+
+  async startWorker() {
+    const child = spawn(process.execPath, [main('worker')], { env: this.env, stdio: 'inherit' });
+    this.procs.push(child);
+    await sleep(1500);
+    return child;
+  }
+
+  query(text, params) {
+    return this.pool.query(text, params).then((r) => r.rows);
+  }
+
+  async stop() {
+    for (const p of this.procs) p.kill('SIGKILL');
+    await this.pool?.end();
+    const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function sampleEvent(i) {
+  return { type: 'invoice.paid', subject: `invoice/inv_${i}`, actor: { type: 'service', id: 'billing' }, data: { amount: 1200 + (i % 100), currency: 'EUR', customer: `c_${i % 977}`, note: 'paid by card' } };
+}
+
+module.exports = { ROOT, PG_BASE, REDIS_URL, Stack, report, sleep, waitFor, freePort, percentile, sampleEvent };
