@@ -116,3 +116,55 @@ function sampleEvent(i) {
 }
 
 module.exports = { ROOT, PG_BASE, REDIS_URL, Stack, report, sleep, waitFor, freePort, percentile, sampleEvent };
+
+/** Publishes `total` events through the batch endpoint, `concurrency` requests at a time. */
+async function publishBatches(stack, total, size = 500, concurrency = 4, make = sampleEvent) {
+  let sent = 0;
+  const loop = async () => {
+    while (sent < total) {
+      const n = Math.min(size, total - sent);
+      const from = sent;
+      sent += n;
+      const res = await fetch(`${stack.baseUrl}/v1/events/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.tenant.apiKey}` },
+        body: JSON.stringify({ events: Array.from({ length: n }, (_, i) => make(from + i)) }),
+      });
+      if (res.status !== 202) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+}
+
+/** Publishes single events at a steady rate; resolves with their ids. */
+async function publishPaced(stack, perSecond, seconds, make = sampleEvent) {
+  const ids = [];
+  const pending = [];
+  const started = Date.now();
+  const total = perSecond * seconds;
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / perSecond;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(
+      fetch(`${stack.baseUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.tenant.apiKey}` },
+        body: JSON.stringify(make(i)),
+      })
+        .then((r) => r.json())
+        .then((b) => ids.push(b.id)),
+    );
+  }
+  await Promise.all(pending);
+  return ids;
+}
+
+/** Peak resident memory of a process (VmHWM), in MB. */
+function peakRssMb(pid) {
+  const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) / 1024 : null;
+}
+
+Object.assign(module.exports, { publishBatches, publishPaced, peakRssMb });

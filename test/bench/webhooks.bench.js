@@ -1,0 +1,107 @@
+// Webhook delivery: throughput to one healthy loopback receiver from one worker, isolation from a
+// slow endpoint, publish→delivered latency. Baseline: raw keep-alive POSTs to the same receiver.
+'use strict';
+const http = require('node:http');
+const { request, Agent } = require('undici');
+const { Stack, report, waitFor, sleep, sampleEvent, publishBatches, publishPaced, percentile } = require('./lib');
+
+const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS || 20000);
+
+function receiver() {
+  const seen = { healthy: 0, slow: 0, arrivals: [] };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      if (req.url === '/slow') {
+        seen.slow++;
+        setTimeout(() => res.end('ok'), 5000);
+        return;
+      }
+      seen.healthy++;
+      if (seen.track) seen.arrivals.push({ at: Date.now(), timestamp: JSON.parse(body).timestamp });
+      res.end('ok');
+    });
+  });
+  server.keepAliveTimeout = 60000;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })));
+}
+
+async function rawPosts(port, seconds) {
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 30000 });
+  const body = JSON.stringify({ type: 'invoice.paid', data: sampleEvent(1) });
+  let n = 0;
+  const deadline = Date.now() + seconds * 1000;
+  const loop = async () => {
+    while (Date.now() < deadline) {
+      const res = await request(`http://127.0.0.1:${port}/raw`, { method: 'POST', body, dispatcher: agent, headers: { 'content-type': 'application/json' } });
+      await res.body.text();
+      n++;
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: 64 }, loop));
+  await agent.close();
+  return n / ((Date.now() - started) / 1000);
+}
+
+async function createEndpoint(stack, url) {
+  const res = await fetch(`${stack.baseUrl}/v1/webhooks/endpoints`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.tenant.apiKey}` },
+    body: JSON.stringify({ url, eventTypes: ['invoice.*'] }),
+  });
+  if (res.status !== 201) throw new Error(`endpoint: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Delivered per second to the healthy endpoint, measured between 10 % and 90 % of the run. */
+async function deliveryRate(stack, seen, total) {
+  const start = seen.healthy;
+  await waitFor('10 %', async () => seen.healthy - start >= total * 0.1, 600000, 5);
+  const t0 = Date.now();
+  const c0 = seen.healthy;
+  await waitFor('90 %', async () => seen.healthy - start >= total * 0.9, 600000, 5);
+  return (seen.healthy - c0) / ((Date.now() - t0) / 1000);
+}
+
+async function run(withSlow) {
+  const { server, seen, port } = await receiver();
+  const stack = await new Stack({ WEBHOOK_TIMEOUT_MS: '15000' }).start({ worker: false });
+  try {
+    await createEndpoint(stack, `http://127.0.0.1:${port}/healthy`);
+    if (withSlow) await createEndpoint(stack, `http://127.0.0.1:${port}/slow`);
+    await publishBatches(stack, EVENTS, 500, 4);
+    await stack.startWorker();
+    const rate = await deliveryRate(stack, seen, EVENTS);
+    let latency = null;
+    if (!withSlow) {
+      await waitFor('all delivered', async () => seen.healthy >= EVENTS, 600000);
+      seen.track = true;
+      await publishPaced(stack, 200, 10);
+      await waitFor('paced delivered', async () => seen.arrivals.length >= 2000, 60000);
+      latency = seen.arrivals.map((a) => a.at - Date.parse(a.timestamp)).sort((a, b) => a - b);
+    }
+    return { rate, latency, port, server };
+  } finally {
+    await stack.stop();
+    if (withSlow) server.close();
+  }
+}
+
+async function main() {
+  const healthy = await run(false);
+  const raw = await rawPosts(healthy.port, 5);
+  healthy.server.close();
+  report('webhooks.throughput', healthy.rate, 'deliveries/s', raw, { events: EVENTS, baselineIs: 'raw keep-alive POSTs, 64 concurrent', target: 1500 });
+  report('webhooks.latency_p50', percentile(healthy.latency, 50), 'ms', null, { rate: '200 events/s' });
+  report('webhooks.latency_p99', percentile(healthy.latency, 99), 'ms', null, { rate: '200 events/s', target: '< 300' });
+  await sleep(500);
+  const slow = await run(true);
+  report('webhooks.with_slow_endpoint', slow.rate, 'deliveries/s', healthy.rate, { note: 'healthy endpoint while another answers after 5 s; baseline = same figure without it', target: 'ratio >= 0.9' });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
