@@ -9,11 +9,12 @@ import {
   loadConfig,
   PinoNestLogger,
 } from '@app/platform';
+import { PiiRedactor } from '@app/security';
 import { ApiModule } from './api.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config, 'api');
+  const logger = createLogger(config, 'api', new PiiRedactor());
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiModule,
     createFastifyAdapter(logger),

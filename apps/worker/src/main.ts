@@ -10,13 +10,14 @@ import {
   PinoNestLogger,
   ProcessorRegistry,
 } from '@app/platform';
+import { PiiRedactor } from '@app/security';
 import { EventRelay } from '@app/events';
 import { WorkerModule } from './worker.module';
 
 /** Runs every background processor and the relay; WORKER_PORT adds a health/metrics listener. */
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config, 'worker');
+  const logger = createLogger(config, 'worker', new PiiRedactor());
   const app = await NestFactory.create<NestFastifyApplication>(
     WorkerModule,
     createFastifyAdapter(logger),

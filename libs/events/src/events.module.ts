@@ -7,6 +7,7 @@ import { EventViewRegistry } from './event-view-registry';
 import { EventsController } from './events.controller';
 import { PublishEventsHandler } from './publish-events.command';
 import { StreamConsumerRegistry } from './stream-consumer-registry';
+import { IdempotencyKeyPurger } from './idempotency-key-purger';
 
 @Module({
   imports: [CqrsModule],
@@ -18,6 +19,7 @@ import { StreamConsumerRegistry } from './stream-consumer-registry';
     EventViewRegistry,
     StreamConsumerRegistry,
     PublishEventsHandler,
+    IdempotencyKeyPurger,
   ],
   exports: [EventStore, EventRelay, EventViewRegistry, StreamConsumerRegistry],
 })

@@ -4,7 +4,10 @@ import { KeyMaterial } from '@app/identity';
 
 const PAGE = 500;
 
-/** Re-encrypts every sealed secret that is not under the current master key. */
+/**
+ * Re-encrypts every sealed secret that is not under the current master key: endpoint secrets and
+ * the service's own sealed keys (service_keys, e.g. the audit signing key).
+ */
 @Injectable()
 export class SecretRekeyer {
   constructor(
@@ -18,12 +21,17 @@ export class SecretRekeyer {
        WHERE secret_key_id <> $1 OR (previous_secret_sealed IS NOT NULL AND previous_secret_key_id <> $1)`,
       [this.keys.secretBox.currentKeyId],
     );
-    return row.n;
+    const serviceKeys = await this.db.query<{ sealed_private_key: string }>(
+      `SELECT sealed_private_key FROM service_keys`,
+    );
+    return (
+      row.n + serviceKeys.filter((k) => !this.keys.secretBox.isCurrent(k.sealed_private_key)).length
+    );
   }
 
   async rekey(onProgress?: (done: number) => void): Promise<number> {
     const box = this.keys.secretBox;
-    let done = 0;
+    let done = await this.rekeyServiceKeys();
     for (;;) {
       const n = await this.db.transaction(async (tx) => {
         const rows = await tx.query<{
@@ -57,5 +65,26 @@ export class SecretRekeyer {
       onProgress?.(done);
       if (n < PAGE) return done;
     }
+  }
+
+  /**
+   * The service's own keys are sealed under the master key too: left alone, they could not be
+   * opened once LEDGERLINE_MASTER_KEY_PREVIOUS is dropped.
+   */
+  private async rekeyServiceKeys(): Promise<number> {
+    const box = this.keys.secretBox;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<{ purpose: string; sealed_private_key: string }>(
+        `SELECT purpose, sealed_private_key FROM service_keys FOR UPDATE`,
+      );
+      const stale = rows.filter((r) => !box.isCurrent(r.sealed_private_key));
+      for (const r of stale) {
+        await tx.query(`UPDATE service_keys SET sealed_private_key = $2 WHERE purpose = $1`, [
+          r.purpose,
+          box.seal(box.open(r.sealed_private_key)),
+        ]);
+      }
+      return stale.length;
+    });
   }
 }

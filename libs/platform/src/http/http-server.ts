@@ -13,11 +13,40 @@ import { createValidationPipe } from './validation';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** JSON logs; credentials are redacted wherever a request is logged. */
-export function createLogger(config: LedgerlineConfig, name: string): Logger {
+/** Removes personal data from a log line's fields and message (the apps pass the PII redactor). */
+export interface LogScrubber {
+  redactString(value: string): string;
+}
+
+// Top-level string fields only: error objects and serializers' shapes pass through untouched.
+const scrubFields = (scrubber: LogScrubber, fields: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(fields).map(([k, v]) => [
+      k,
+      typeof v === 'string' ? scrubber.redactString(v) : v,
+    ]),
+  );
+
+/** JSON logs; credentials are redacted wherever a request is logged, PII wherever it appears. */
+export function createLogger(
+  config: LedgerlineConfig,
+  name: string,
+  scrubber?: LogScrubber,
+): Logger {
   return pino({
     name,
     level: config.LOG_LEVEL,
+    formatters: scrubber ? { log: (fields) => scrubFields(scrubber, fields) } : undefined,
+    hooks: scrubber
+      ? {
+          logMethod(args, method) {
+            const scrubbed = args.map((a) =>
+              typeof a === 'string' ? scrubber.redactString(a) : a,
+            );
+            return method.apply(this, scrubbed as Parameters<typeof method>);
+          },
+        }
+      : undefined,
     redact: {
       paths: [
         'req.headers.authorization',

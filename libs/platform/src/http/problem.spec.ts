@@ -27,6 +27,13 @@ describe('toProblem', () => {
     );
   });
 
+  it('answers 503 when PostgreSQL or Redis is away', () => {
+    expect(toProblem({ code: 'ECONNREFUSED', message: 'connect' }).problem.status).toBe(503);
+    expect(
+      toProblem({ code: '57P01', severity: 'FATAL', message: 'terminating' }).problem.status,
+    ).toBe(503);
+  });
+
   it('turns PostgreSQL data exceptions into 400 and hides everything else as 500', () => {
     expect(
       toProblem({ code: '22P05', severity: 'ERROR', message: 'unsupported Unicode' }).problem

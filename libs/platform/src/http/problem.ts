@@ -63,6 +63,15 @@ export function toProblem(err: unknown): { problem: Problem; headers?: Record<st
     return { problem: problem(status, code, status >= 500 ? 'Unexpected error' : err.message) };
   }
   const e = err as { code?: unknown; status?: unknown; statusCode?: unknown; message?: unknown };
+  // Our dependencies being away is a 503 the caller can retry, not a 500.
+  if (
+    typeof e.code === 'string' &&
+    (/^(08|57P)/.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(e.code))
+  ) {
+    return {
+      problem: problem(503, 'unavailable', 'A backing service is unavailable; retry shortly'),
+    };
+  }
   // PostgreSQL data exceptions (class 22: bad encoding, out-of-range values) are the caller's input.
   if (
     typeof e.code === 'string' &&

@@ -1,0 +1,28 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Database, ProcessorRegistry } from '@app/platform';
+
+/** Keys are promised for at least 24 h; they are kept 48 h, then purged in small batches. */
+@Injectable()
+export class IdempotencyKeyPurger implements OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly processors: ProcessorRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.processors.every('idempotency-purge', 10 * 60 * 1000, () => this.purge());
+  }
+
+  async purge(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await this.db.query(
+        `DELETE FROM idempotency_keys WHERE ctid IN (
+           SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '48 hours' LIMIT 5000)
+         RETURNING 1`,
+      );
+      total += rows.length;
+      if (rows.length < 5000) return total;
+    }
+  }
+}
