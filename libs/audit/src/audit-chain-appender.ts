@@ -84,7 +84,7 @@ export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
       [tenantId, 'main', seq, hash],
       'audit_head_move',
     );
-    await this.checkpoints.maybeCheckpoint(tx, tenantId, 'main', seq, hash);
+    await this.checkpoints.maybeCheckpoint(tx, tenantId, 'main', entries);
     this.metrics.auditEntries.inc(entries.length);
   }
 

@@ -67,20 +67,27 @@ export class CheckpointService implements OnModuleInit {
     );
   }
 
+  /**
+   * Signs the entries just appended so that no more than AUDIT_CHECKPOINT_EVERY_ENTRIES in a row
+   * go unsigned: a batch that crosses the mark is checkpointed at the mark, not only at its end.
+   */
   async maybeCheckpoint(
     tx: Tx,
     tenantId: string,
     chain: ChainName,
-    seq: number,
-    hash: string,
+    entries: { seq: number; hash: string }[],
   ): Promise<void> {
     const [last] = await tx.query<{ seq: number }>(
       `SELECT coalesce(max(seq), 0) AS seq FROM audit_checkpoints WHERE tenant_id = $1 AND chain = $2`,
       [tenantId, chain],
       'checkpoint_last',
     );
-    if (seq - last.seq >= this.config.AUDIT_CHECKPOINT_EVERY_ENTRIES) {
-      await this.create(tx, tenantId, chain, seq, hash);
+    let signed = last.seq;
+    for (const { seq, hash } of entries) {
+      if (seq - signed >= this.config.AUDIT_CHECKPOINT_EVERY_ENTRIES) {
+        await this.create(tx, tenantId, chain, seq, hash);
+        signed = seq;
+      }
     }
   }
 
