@@ -76,7 +76,8 @@ export class PinnedHttpClient implements OnApplicationShutdown {
     return {
       statusCode: res.statusCode,
       headers: res.headers,
-      body: Buffer.concat(kept).toString('utf8'),
+      // PostgreSQL text cannot hold NUL: an answer containing one could never be recorded.
+      body: Buffer.concat(kept).toString('utf8').replaceAll('\u0000', '\uFFFD'),
     };
   }
 

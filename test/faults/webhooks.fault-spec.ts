@@ -1,0 +1,158 @@
+import Redis from 'ioredis';
+import { Ledgerline, Tenant, event, sleep, waitFor } from '../support/ledgerline';
+import { payloadOf, verified, WebhookReceiver } from '../support/webhook-receiver';
+
+/**
+ * The suite flushes Redis, so it gets a Redis database of its own: flushing the shared test
+ * database would also wipe the queues of suites running elsewhere at the same time.
+ */
+const FAULT_REDIS_URL = process.env.TEST_FAULT_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
+const EVENTS = 2000;
+const BATCH = 500;
+const OUTAGE_MS = 20000;
+
+describe('webhook delivery through a receiver outage, a worker crash and a Redis flush', () => {
+  let ll: Ledgerline;
+  let receiver: WebhookReceiver;
+  let redis: Redis;
+  let tenant: Tenant;
+
+  beforeAll(async () => {
+    redis = new Redis(FAULT_REDIS_URL, { maxRetriesPerRequest: 1 });
+    const size = await redis.dbsize();
+    if (size !== 0) {
+      throw new Error(`${FAULT_REDIS_URL} must be empty for this suite (has ${size} keys)`);
+    }
+    receiver = await WebhookReceiver.start();
+    ll = await Ledgerline.start({
+      env: {
+        REDIS_URL: FAULT_REDIS_URL,
+        WEBHOOK_ALLOW_HTTP: 'true',
+        WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+        // Enough attempts that no delivery exhausts its schedule during the outage.
+        WEBHOOK_RETRY_SCHEDULE: '500ms,1s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s',
+        WEBHOOK_DISABLE_AFTER_FAILURES: '1000000',
+        WEBHOOK_DISABLE_AFTER_SECONDS: '0',
+        WEBHOOK_TIMEOUT_MS: '2000',
+      },
+    });
+    tenant = await ll.createTenant('outage');
+  });
+  afterAll(async () => {
+    await ll?.stop();
+    await receiver?.close();
+    await redis?.flushdb();
+    redis?.disconnect();
+  });
+
+  it('delivers every event at least once, only owed message ids, all signed', async () => {
+    const created = await ll.request('POST', '/v1/webhooks/endpoints', {
+      key: tenant.apiKey,
+      body: { url: receiver.url('/bulk'), eventTypes: ['load.*'] },
+    });
+    expect(created.status).toBe(201);
+    const { id: endpointId, secret } = created.body as { id: string; secret: string };
+    const publish = async (events: unknown[]) => {
+      const res = await ll.request('POST', '/v1/events/batch', {
+        key: tenant.apiKey,
+        body: { events },
+      });
+      expect(res.status).toBe(202);
+      return res.body.ids as string[];
+    };
+    const batch = (n: number) =>
+      Array.from({ length: BATCH }, (_, i) =>
+        event({ type: 'load.item', subject: `item/${n * BATCH + i}` }),
+      );
+
+    // Warm-up: the path works before the outage.
+    await publish([event({ type: 'load.warmup' })]);
+    await receiver.waitForCount(1, '/bulk');
+
+    await receiver.close();
+    const outageStarted = Date.now();
+    const ids: string[] = [];
+    ids.push(...(await publish(batch(0))));
+    ids.push(...(await publish(batch(1))));
+    // Let the worker fan out and fail some attempts, then crash it mid-work.
+    await waitFor(
+      'failed attempts during the outage',
+      async () =>
+        (
+          await ll.sql<{ n: number }>(
+            'SELECT count(*)::int AS n FROM webhook_attempts WHERE endpoint_id = $1',
+            [endpointId],
+          )
+        )[0].n >= 200,
+      OUTAGE_MS,
+    );
+    await ll.stopProc(ll.workers[0], 'SIGKILL');
+    ids.push(...(await publish(batch(2))));
+    // Redis loses every queued and delayed job; PostgreSQL still knows what is owed.
+    expect(await redis.flushdb()).toBe('OK');
+    ids.push(...(await publish(batch(3))));
+    expect(new Set(ids).size).toBe(EVENTS);
+    await ll.startWorker();
+
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));
+    await receiver.reopen();
+
+    const seen = new Set<string>();
+    let scanned = 0;
+    await waitFor(
+      `all ${EVENTS} events to be received`,
+      async () => {
+        const reqs = receiver.received('/bulk');
+        for (; scanned < reqs.length; scanned++) seen.add(payloadOf(reqs[scanned]).data.id);
+        return ids.every((id) => seen.has(id));
+      },
+      75000,
+      250,
+    );
+
+    // Every message id the receiver saw is a delivery Ledgerline owed it, for that very event.
+    const rows = await ll.sql<{ id: string; event_id: string }>(
+      'SELECT id, event_id FROM webhook_deliveries WHERE tenant_id = $1',
+      [tenant.tenantId],
+    );
+    const owed = new Map(rows.map((r) => [r.id, r.event_id]));
+    expect(rows.filter((r) => ids.includes(r.event_id))).toHaveLength(EVENTS);
+    const reqs = receiver.received('/bulk');
+    const strays = reqs.filter((r) => owed.get(r.headers['webhook-id']) !== payloadOf(r).data.id);
+    expect(strays).toEqual([]);
+    // Every request verifies with the endpoint's secret.
+    const unverified = reqs.filter((r) => {
+      try {
+        verified(r, secret);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(unverified).toHaveLength(0);
+
+    // And the log agrees: every delivery succeeded; the endpoint was never disabled.
+    await waitFor(
+      'every delivery to be recorded as succeeded',
+      async () =>
+        (
+          await ll.sql<{ n: number }>(
+            `SELECT count(*)::int AS n FROM webhook_deliveries
+             WHERE endpoint_id = $1 AND status = 'succeeded'`,
+            [endpointId],
+          )
+        )[0].n ===
+        EVENTS + 1,
+      30000,
+      250,
+    );
+    const view = await ll.request('GET', `/v1/webhooks/endpoints/${endpointId}`, {
+      key: tenant.apiKey,
+    });
+    expect(view.body.status).toBe('enabled');
+    const duplicates = reqs.length - new Set(reqs.map((r) => r.headers['webhook-id'])).size;
+    process.stdout.write(
+      `webhook fault suite: ${reqs.length} requests for ${EVENTS + 1} deliveries (${duplicates} repeats)\n`,
+    );
+  });
+});
