@@ -269,6 +269,17 @@ describe('POST /v1/events', () => {
       expect(res.status).toBeGreaterThanOrEqual(400);
     });
 
+    it("isolates one request's unstorable value from the requests committed with it", async () => {
+      const good = Array.from({ length: 20 }, () => publish(event()));
+      const bad = ll.request('POST', '/v1/events', {
+        key: acme.apiKey,
+        raw: JSON.stringify(event({ data: { s: 'x' } })).replace('"x"', '"\\ud800"'),
+      });
+      const answers = await Promise.all([...good, bad]);
+      expect(answers.slice(0, 20).every((a) => a.status === 202)).toBe(true);
+      expect(answers[20].status).toBe(400);
+    });
+
     it('treats bad UUIDs and other ids as not found', async () => {
       for (const id of [
         'not-a-uuid',

@@ -16,7 +16,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function report(bench, value, unit, baseline, extra = {}) {
   const ratio = baseline ? Math.round((value / baseline) * 1000) / 1000 : null;
-  process.stdout.write(`${JSON.stringify({ bench, value: Math.round(value * 10) / 10, unit, baseline: baseline === null ? null : Math.round(baseline * 10) / 10, ratio, ...extra })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench, value: Math.round(value * 10) / 10, unit, baseline: baseline === null ? null : Math.round(baseline * 10) / 10, ratio, ...extra })}\n`,
+  );
 }
 
 function freePort() {
@@ -65,7 +67,10 @@ class Stack {
   }
 
   cli(...args) {
-    return execFileSync(process.execPath, [main('cli'), ...args], { env: this.env, cwd: ROOT }).toString();
+    return execFileSync(process.execPath, [main('cli'), ...args], {
+      env: this.env,
+      cwd: ROOT,
+    }).toString();
   }
 
   async start({ api = true, worker = true } = {}) {
@@ -79,7 +84,10 @@ class Stack {
 
   async startApi() {
     this.port = await freePort();
-    const child = spawn(process.execPath, [main('api')], { env: { ...this.env, PORT: String(this.port) }, stdio: 'inherit' });
+    const child = spawn(process.execPath, [main('api')], {
+      env: { ...this.env, PORT: String(this.port) },
+      stdio: 'inherit',
+    });
     this.procs.push(child);
     this.baseUrl = `http://127.0.0.1:${this.port}`;
     await waitFor('api', async () => (await fetch(`${this.baseUrl}/readyz`)).status === 200);
@@ -112,10 +120,31 @@ function percentile(sorted, p) {
 }
 
 function sampleEvent(i) {
-  return { type: 'invoice.paid', subject: `invoice/inv_${i}`, actor: { type: 'service', id: 'billing' }, data: { amount: 1200 + (i % 100), currency: 'EUR', customer: `c_${i % 977}`, note: 'paid by card' } };
+  return {
+    type: 'invoice.paid',
+    subject: `invoice/inv_${i}`,
+    actor: { type: 'service', id: 'billing' },
+    data: {
+      amount: 1200 + (i % 100),
+      currency: 'EUR',
+      customer: `c_${i % 977}`,
+      note: 'paid by card',
+    },
+  };
 }
 
-module.exports = { ROOT, PG_BASE, REDIS_URL, Stack, report, sleep, waitFor, freePort, percentile, sampleEvent };
+module.exports = {
+  ROOT,
+  PG_BASE,
+  REDIS_URL,
+  Stack,
+  report,
+  sleep,
+  waitFor,
+  freePort,
+  percentile,
+  sampleEvent,
+};
 
 /** Publishes `total` events through the batch endpoint, `concurrency` requests at a time. */
 async function publishBatches(stack, total, size = 500, concurrency = 4, make = sampleEvent) {
@@ -127,7 +156,10 @@ async function publishBatches(stack, total, size = 500, concurrency = 4, make = 
       sent += n;
       const res = await fetch(`${stack.baseUrl}/v1/events/batch`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.tenant.apiKey}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${stack.tenant.apiKey}`,
+        },
         body: JSON.stringify({ events: Array.from({ length: n }, (_, i) => make(from + i)) }),
       });
       if (res.status !== 202) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
@@ -149,7 +181,10 @@ async function publishPaced(stack, perSecond, seconds, make = sampleEvent) {
     pending.push(
       fetch(`${stack.baseUrl}/v1/events`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.tenant.apiKey}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${stack.tenant.apiKey}`,
+        },
         body: JSON.stringify(make(i)),
       })
         .then((r) => r.json())

@@ -3,7 +3,16 @@
 'use strict';
 const http = require('node:http');
 const { request, Agent } = require('undici');
-const { Stack, report, waitFor, sleep, sampleEvent, publishBatches, publishPaced, percentile } = require('./lib');
+const {
+  Stack,
+  report,
+  waitFor,
+  sleep,
+  sampleEvent,
+  publishBatches,
+  publishPaced,
+  percentile,
+} = require('./lib');
 
 const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS || 20000);
 
@@ -24,7 +33,9 @@ function receiver() {
     });
   });
   server.keepAliveTimeout = 60000;
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, seen, port: server.address().port })),
+  );
 }
 
 async function rawPosts(port, seconds) {
@@ -34,7 +45,12 @@ async function rawPosts(port, seconds) {
   const deadline = Date.now() + seconds * 1000;
   const loop = async () => {
     while (Date.now() < deadline) {
-      const res = await request(`http://127.0.0.1:${port}/raw`, { method: 'POST', body, dispatcher: agent, headers: { 'content-type': 'application/json' } });
+      const res = await request(`http://127.0.0.1:${port}/raw`, {
+        method: 'POST',
+        body,
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json' },
+      });
       await res.body.text();
       n++;
     }
@@ -93,12 +109,24 @@ async function main() {
   const healthy = await run(false);
   const raw = await rawPosts(healthy.port, 5);
   healthy.server.close();
-  report('webhooks.throughput', healthy.rate, 'deliveries/s', raw, { events: EVENTS, baselineIs: 'raw keep-alive POSTs, 64 concurrent', target: 1500 });
-  report('webhooks.latency_p50', percentile(healthy.latency, 50), 'ms', null, { rate: '200 events/s' });
-  report('webhooks.latency_p99', percentile(healthy.latency, 99), 'ms', null, { rate: '200 events/s', target: '< 300' });
+  report('webhooks.throughput', healthy.rate, 'deliveries/s', raw, {
+    events: EVENTS,
+    baselineIs: 'raw keep-alive POSTs, 64 concurrent',
+    target: 1500,
+  });
+  report('webhooks.latency_p50', percentile(healthy.latency, 50), 'ms', null, {
+    rate: '200 events/s',
+  });
+  report('webhooks.latency_p99', percentile(healthy.latency, 99), 'ms', null, {
+    rate: '200 events/s',
+    target: '< 300',
+  });
   await sleep(500);
   const slow = await run(true);
-  report('webhooks.with_slow_endpoint', slow.rate, 'deliveries/s', healthy.rate, { note: 'healthy endpoint while another answers after 5 s; baseline = same figure without it', target: 'ratio >= 0.9' });
+  report('webhooks.with_slow_endpoint', slow.rate, 'deliveries/s', healthy.rate, {
+    note: 'healthy endpoint while another answers after 5 s; baseline = same figure without it',
+    target: 'ratio >= 0.9',
+  });
 }
 
 main().catch((err) => {

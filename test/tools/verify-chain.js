@@ -30,8 +30,19 @@ function loadCheckpoints(publicKeyFile, checkpointsFile) {
   const key = crypto.createPublicKey(fs.readFileSync(publicKeyFile, 'utf8'));
   const list = JSON.parse(fs.readFileSync(checkpointsFile, 'utf8'));
   for (const c of Array.isArray(list) ? list : list.data) {
-    const payload = jcs({ tenantId: c.tenantId, chain: c.chain, seq: c.seq, hash: c.hash, signedAt: c.signedAt });
-    const ok = crypto.verify(null, Buffer.from(payload, 'utf8'), key, Buffer.from(c.signature, 'base64'));
+    const payload = jcs({
+      tenantId: c.tenantId,
+      chain: c.chain,
+      seq: c.seq,
+      hash: c.hash,
+      signedAt: c.signedAt,
+    });
+    const ok = crypto.verify(
+      null,
+      Buffer.from(payload, 'utf8'),
+      key,
+      Buffer.from(c.signature, 'base64'),
+    );
     checkpoints.set(c.seq, { hash: c.hash, ok });
   }
   return checkpoints;
@@ -39,7 +50,10 @@ function loadCheckpoints(publicKeyFile, checkpointsFile) {
 
 async function verify(exportFile, publicKeyFile, checkpointsFile) {
   const checkpoints = loadCheckpoints(publicKeyFile, checkpointsFile);
-  const lines = readline.createInterface({ input: fs.createReadStream(exportFile), crlfDelay: Infinity });
+  const lines = readline.createInterface({
+    input: fs.createReadStream(exportFile),
+    crlfDelay: Infinity,
+  });
   let prevHash = '0'.repeat(64);
   let expected = 1;
   let entries = 0;
@@ -47,7 +61,8 @@ async function verify(exportFile, publicKeyFile, checkpointsFile) {
     if (!line.trim()) continue;
     const entry = JSON.parse(line);
     const fail = (reason) => ({ ok: false, entries, firstBreak: { seq: entry.seq, reason } });
-    if (entry.seq !== expected) return { ok: false, entries, firstBreak: { seq: expected, reason: 'sequence_gap' } };
+    if (entry.seq !== expected)
+      return { ok: false, entries, firstBreak: { seq: expected, reason: 'sequence_gap' } };
     entries++;
     if (entryHash(entry) !== entry.hash) return fail('hash_mismatch');
     if (entry.prevHash !== prevHash) return fail('prev_hash_mismatch');
@@ -64,7 +79,9 @@ module.exports = { verify, entryHash };
 if (require.main === module) {
   const [file, publicKey, checkpoints] = process.argv.slice(2);
   if (!file) {
-    process.stderr.write('usage: node verify-chain.js export.ndjson [public-key.pem checkpoints.json]\n');
+    process.stderr.write(
+      'usage: node verify-chain.js export.ndjson [public-key.pem checkpoints.json]\n',
+    );
     process.exit(2);
   }
   verify(file, publicKey, checkpoints).then((result) => {

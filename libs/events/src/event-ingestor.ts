@@ -32,6 +32,10 @@ interface KeyRow {
 const MAX_EVENTS_PER_COMMIT = 2000;
 const MAX_COMMITS_IN_FLIGHT = 3;
 
+/** PostgreSQL data exceptions (class 22) and integrity violations (class 23) come from input. */
+const isInputError = (err: unknown) =>
+  /^2[23]/.test(String((err as { code?: unknown }).code ?? ''));
+
 const conflict = () =>
   new DomainError(
     'idempotency_conflict',
@@ -118,6 +122,11 @@ export class EventIngestor {
         for (const s of fresh) outcomes.set(s, s.answer);
       });
     } catch (err) {
+      // One request's unstorable value must not fail the others it was grouped with.
+      if (batch.length > 1 && isInputError(err)) {
+        for (const s of batch) await this.commit([s]);
+        return;
+      }
       for (const s of batch) s.reject(err);
       return;
     }
