@@ -189,9 +189,28 @@ async function main() {
   }
 }
 
+async function rawStream(stack, tenantId) {
+  const QueryStream = require('pg-query-stream');
+  const client = await stack.pool.connect();
+  const started = Date.now();
+  let n = 0;
+  try {
+    const rows = client.query(new QueryStream('SELECT * FROM audit_entries WHERE tenant_id = $1 ORDER BY seq', [tenantId], { batchSize: 1000 }));
+    for await (const row of rows) {
+      JSON.stringify(row);
+      n++;
+    }
+  } finally {
+    client.release();
+  }
+  return n / ((Date.now() - started) / 1000);
+}
+
 /** Export of a large chain through the API: throughput and the API process's peak RSS. */
 async function exportBench(stack) {
-  // The rows are made in SQL (a valid chain is not needed to measure streaming memory).
+  // The rows are made in SQL (a valid chain is not needed to measure streaming memory); the
+  // worker is stopped first so it does not append the new tenant's own events meanwhile.
+  for (const worker of stack.procs.slice(1)) worker.kill('SIGKILL');
   const other = JSON.parse(stack.cli('tenant', 'create', '--name', 'export'));
   await stack.query(
     `INSERT INTO audit_entries (tenant_id, chain, seq, event_id, type, subject, actor, data, occurred_at, recorded_at, prev_hash, hash)
@@ -200,7 +219,9 @@ async function exportBench(stack) {
      FROM generate_series(1, $2::int) g`,
     [other.tenantId, EXPORT_ENTRIES],
   );
-  const api = stack.procs[0];
+  // A fresh API process, so its peak RSS is the export's alone.
+  await stack.startApi();
+  const api = stack.procs[stack.procs.length - 1];
   const before = peakRssMb(api.pid);
   const started = Date.now();
   const res = await fetch(`${stack.baseUrl}/v1/audit/export`, {
@@ -219,7 +240,7 @@ async function exportBench(stack) {
     entries: lines,
     apiPeakRssMb: peakRssMb(api.pid),
     apiPeakRssBeforeMb: before,
-    baselineIs: 'PostgreSQL serialising the same rows to JSON, no network',
+    baselineIs: 'the same rows read through a pg cursor and JSON.stringify-ed in one process, no HTTP',
     target: 'peak RSS < 200 MB',
   });
 }

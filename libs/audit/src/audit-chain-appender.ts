@@ -23,7 +23,7 @@ const UNCHAINED_TYPES = new Set(['audit.checkpoint']);
 @Injectable()
 export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
   readonly queue = QueueName.Audit as const;
-  protected override readonly batchSize = 1000;
+  protected override readonly batchSize = 2000;
   private readonly redactor = new PiiRedactor();
 
   constructor(
@@ -48,17 +48,35 @@ export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
     const head = await this.lockHead(tx, tenantId);
     const candidates = events.filter((e) => !UNCHAINED_TYPES.has(e.type));
     if (!candidates.length) return;
-    // A replay of events already in the chain is a no-op (unique (tenant, chain, event)).
-    const present = await tx.query<{ event_id: string }>(
-      `SELECT event_id FROM audit_entries WHERE tenant_id = $1 AND chain = 'main' AND event_id = ANY($2::uuid[])`,
-      [tenantId, candidates.map((e) => e.id)],
-      'audit_present',
+    // The cursor and the head move in one transaction, so a replay is not expected; the unique
+    // (tenant, chain, event) index is the safety net, and only then are present events skipped.
+    await tx.query('SAVEPOINT audit_append');
+    let appended = this.chain(tenantId, head, candidates, new Set());
+    try {
+      await this.insert(tx, appended.entries);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      await tx.query('ROLLBACK TO SAVEPOINT audit_append');
+      appended = this.chain(tenantId, head, candidates, await this.present(tx, tenantId, candidates));
+      if (!appended.entries.length) return;
+      await this.insert(tx, appended.entries);
+    }
+    const { seq, hash, entries } = appended;
+    await tx.query(
+      `UPDATE audit_chain_heads SET seq = $3, hash = $4, updated_at = now() WHERE tenant_id = $1 AND chain = $2`,
+      [tenantId, 'main', seq, hash],
+      'audit_head_move',
     );
-    const skip = new Set(present.map((r) => r.event_id));
+    await this.checkpoints.maybeCheckpoint(tx, tenantId, 'main', entries);
+    this.metrics.auditEntries.inc(entries.length);
+  }
+
+  /** Redacts, canonicalises and hashes the events onto the chain after `head`. */
+  private chain(tenantId: string, head: { seq: number; hash: string }, events: StoredEvent[], skip: Set<string>) {
     const recordedAt = this.clock.now().toISOString();
     let { seq, hash } = head;
     const entries: AuditEntry[] = [];
-    for (const event of candidates) {
+    for (const event of events) {
       if (skip.has(event.id)) continue;
       const unhashed = {
         seq: ++seq,
@@ -77,15 +95,16 @@ export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
       entries.push({ ...unhashed, prevHash: hash, hash: next });
       hash = next;
     }
-    if (!entries.length) return;
-    await this.insert(tx, entries);
-    await tx.query(
-      `UPDATE audit_chain_heads SET seq = $3, hash = $4, updated_at = now() WHERE tenant_id = $1 AND chain = $2`,
-      [tenantId, 'main', seq, hash],
-      'audit_head_move',
+    return { seq, hash, entries };
+  }
+
+  private async present(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<Set<string>> {
+    const rows = await tx.query<{ event_id: string }>(
+      `SELECT event_id FROM audit_entries WHERE tenant_id = $1 AND chain = 'main' AND event_id = ANY($2::uuid[])`,
+      [tenantId, events.map((e) => e.id)],
+      'audit_present',
     );
-    await this.checkpoints.maybeCheckpoint(tx, tenantId, 'main', entries);
-    this.metrics.auditEntries.inc(entries.length);
+    return new Set(rows.map((r) => r.event_id));
   }
 
   private async lockHead(tx: Tx, tenantId: string): Promise<{ seq: number; hash: string }> {
@@ -102,28 +121,19 @@ export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
     return head ?? { seq: 0, hash: GENESIS_HASH };
   }
 
+  /** One JSON document for the whole batch: PostgreSQL parses it once, no array literals. */
   private async insert(tx: Tx, entries: AuditEntry[]): Promise<void> {
     await tx.query(
       `INSERT INTO audit_entries (tenant_id, chain, seq, event_id, type, subject, actor, acting_as_tenant_id,
                                   data, occurred_at, recorded_at, prev_hash, hash)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[],
-                            $8::uuid[], $9::jsonb[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[])`,
-      [
-        entries.map((e) => e.tenantId),
-        entries.map((e) => e.chain),
-        entries.map((e) => e.seq),
-        entries.map((e) => e.eventId),
-        entries.map((e) => e.type),
-        entries.map((e) => e.subject),
-        entries.map((e) => JSON.stringify(e.actor)),
-        entries.map((e) => e.actingAsTenantId),
-        entries.map((e) => JSON.stringify(e.data)),
-        entries.map((e) => e.occurredAt),
-        entries.map((e) => e.recordedAt),
-        entries.map((e) => e.prevHash),
-        entries.map((e) => e.hash),
-      ],
+       SELECT "tenantId", chain, seq, "eventId", type, subject, actor, "actingAsTenantId",
+              data, "occurredAt", "recordedAt", "prevHash", hash
+       FROM jsonb_to_recordset($1::jsonb) AS e("tenantId" uuid, chain text, seq bigint, "eventId" uuid, type text,
+            subject text, actor jsonb, "actingAsTenantId" uuid, data jsonb, "occurredAt" timestamptz,
+            "recordedAt" timestamptz, "prevHash" text, hash text)`,
+      [JSON.stringify(entries)],
       'audit_insert',
     );
   }
+
 }

@@ -31,6 +31,11 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
   /** Applies a batch of the tenant's next events, in position order, inside the transaction. */
   protected abstract consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<Outcome>;
 
+  /** False when the tenant needs nothing from this consumer now: the cursor jumps to the head. */
+  protected hasWork(_tx: Tx, _tenantId: string): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
   /** Runs after the batch's transaction committed (e.g. enqueue follow-up jobs). */
   protected afterCommit(_tenantId: string, _outcome: Outcome): Promise<void> {
     return Promise.resolve();
@@ -85,6 +90,15 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
         'stream_cursor_lock',
       );
       if (!cursor) return 'locked' as const;
+      if (!(await this.hasWork(tx, tenantId))) {
+        await tx.query(
+          `UPDATE stream_cursors c SET position = s.position, updated_at = now() FROM tenant_streams s
+           WHERE c.tenant_id = $1 AND c.consumer = $2 AND s.tenant_id = c.tenant_id AND s.position > c.position`,
+          [tenantId, this.queue],
+          'stream_cursor_skip',
+        );
+        return 'idle' as const;
+      }
       events = await this.store.readAfter(tx, tenantId, cursor.position, this.batchSize);
       if (!events.length) return 'idle' as const;
       result = await this.consume(tx, tenantId, events);

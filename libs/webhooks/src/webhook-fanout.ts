@@ -42,6 +42,11 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> implements OnMo
     this.consumers.add(this.queue);
   }
 
+  /** A tenant without enabled endpoints owes no deliveries: skip reading its events at all. */
+  protected override async hasWork(tx: Tx, tenantId: string): Promise<boolean> {
+    return (await this.endpoints.enabled(tx, tenantId)).length > 0;
+  }
+
   protected async consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<DueDelivery[]> {
     const endpoints = await this.endpoints.enabled(tx, tenantId);
     if (!endpoints.length) return [];
