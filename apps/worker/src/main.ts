@@ -27,7 +27,8 @@ async function bootstrap(): Promise<void> {
     },
   );
   exitCleanlyOnSignals(app, logger);
-  await configureHttp(app);
+  // The worker's listener serves probes and metrics only, not the API its modules declare.
+  await configureHttp(app, { onlyRoutes: ['/livez', '/healthz', '/readyz', '/metrics'] });
   if (config.WORKER_PORT !== undefined) await app.listen(config.WORKER_PORT, '0.0.0.0');
   else await app.init();
   app.get(ProcessorRegistry).start();

@@ -57,7 +57,12 @@ export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
       await tx.query('ROLLBACK TO SAVEPOINT audit_append');
-      appended = this.chain(tenantId, head, candidates, await this.present(tx, tenantId, candidates));
+      appended = this.chain(
+        tenantId,
+        head,
+        candidates,
+        await this.present(tx, tenantId, candidates),
+      );
       if (!appended.entries.length) return;
       await this.insert(tx, appended.entries);
     }
@@ -72,7 +77,12 @@ export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
   }
 
   /** Redacts, canonicalises and hashes the events onto the chain after `head`. */
-  private chain(tenantId: string, head: { seq: number; hash: string }, events: StoredEvent[], skip: Set<string>) {
+  private chain(
+    tenantId: string,
+    head: { seq: number; hash: string },
+    events: StoredEvent[],
+    skip: Set<string>,
+  ) {
     const recordedAt = this.clock.now().toISOString();
     let { seq, hash } = head;
     const entries: AuditEntry[] = [];
@@ -135,5 +145,4 @@ export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
       'audit_insert',
     );
   }
-
 }

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ProcessorRegistry, QueueName, QueueRegistry } from '@app/platform';
 import { DueDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { EndpointLanes } from './endpoint-lanes';
 
 const SWEEP_EVERY_MS = 5000;
 const SWEEP_GRACE_MS = 5000;
@@ -17,6 +18,7 @@ export class DeliveryScheduler implements OnModuleInit {
     private readonly queues: QueueRegistry,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly processors: ProcessorRegistry,
+    private readonly lanes: EndpointLanes,
   ) {}
 
   onModuleInit(): void {
@@ -25,14 +27,23 @@ export class DeliveryScheduler implements OnModuleInit {
 
   /** cause: 'a' automatic, 'm' manual (retry, enable, recover), 's…' sweeper. */
   async enqueue(due: DueDelivery[], cause: string, delayMs = 0): Promise<void> {
-    await this.queues.addBulk(
-      QueueName.Delivery,
-      due.map((d) => ({
-        jobId: `delivery.${d.id}.${d.attempt_count}.${cause}`,
-        data: { tenantId: d.tenant_id, deliveryId: d.id, attempt: d.attempt_count },
-        opts: delayMs > 0 ? { delay: delayMs } : undefined,
-      })),
-    );
+    for (const lane of [QueueName.Delivery, QueueName.DeliverySlow] as const) {
+      await this.queues.addBulk(
+        lane,
+        due
+          .filter((d) => this.lanes.queueFor(d.endpoint_id) === lane)
+          .map((d) => ({
+            jobId: `delivery.${d.id}.${d.attempt_count}.${cause}`,
+            data: {
+              tenantId: d.tenant_id,
+              deliveryId: d.id,
+              attempt: d.attempt_count,
+              endpointId: d.endpoint_id,
+            },
+            opts: delayMs > 0 ? { delay: delayMs } : undefined,
+          })),
+      );
+    }
   }
 
   async sweep(): Promise<number> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Sql } from '@app/platform';
 import { DeliveryStatus } from './dto/endpoint.dto';
+import { EndpointRow } from './webhook-endpoint.repository';
 
 export interface DeliveryRow {
   tenant_id: string;
@@ -24,6 +25,24 @@ export interface AttemptRow {
   response_body: string | null;
 }
 
+/** An events row as row_to_json gives it (timestamps as strings). */
+export interface ClaimedEventRow {
+  id: string;
+  type: string;
+  subject: string | null;
+  actor_type: string;
+  actor_id: string;
+  acting_as_tenant_id: string | null;
+  occurred_at: string;
+  received_at: string;
+  data: Record<string, unknown>;
+}
+
+export interface ClaimedAttempt {
+  endpoint: EndpointRow;
+  event: ClaimedEventRow | null;
+}
+
 export interface NewDelivery {
   id: string;
   endpointId: string;
@@ -35,6 +54,7 @@ export interface NewDelivery {
 export interface DueDelivery {
   tenant_id: string;
   id: string;
+  endpoint_id: string;
   attempt_count: number;
 }
 
@@ -52,7 +72,7 @@ export class WebhookDeliveryRepository {
        FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])
             AS d(id, endpoint_id, event_id, event_type, status)
        ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
-       RETURNING tenant_id, id, attempt_count`,
+       RETURNING tenant_id, id, endpoint_id, attempt_count`,
       [
         tenantId,
         rows.map((r) => r.id),
@@ -66,25 +86,48 @@ export class WebhookDeliveryRepository {
   }
 
   /**
-   * Takes the right to make attempt `attempt` now: only one job wins, and the lease keeps the
-   * sweeper away until the attempt is recorded (or the lease runs out after a crash).
+   * Takes the right to make attempt `attempt` now (only one job wins; the lease keeps the
+   * sweeper away until the attempt is recorded or, after a crash, runs out) and loads what it needs in the same round trip: the
+   * endpoint (only if enabled) and the event (null once erased).
    */
-  async claim(tenantId: string, id: string, attempt: number, leaseMs: number): Promise<boolean> {
-    const rows = await this.db.query(
-      `UPDATE webhook_deliveries SET next_attempt_at = now() + ($4::int * interval '1 millisecond')
-       WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND attempt_count = $3
-         AND next_attempt_at <= now() + interval '1 second'
-       RETURNING id`,
+  async claimForAttempt(
+    tenantId: string,
+    id: string,
+    attempt: number,
+    leaseMs: number,
+  ): Promise<ClaimedAttempt | null> {
+    const [row] = await this.db.query<
+      ClaimedAttempt['endpoint'] & { event: ClaimedEventRow | null }
+    >(
+      `WITH claimed AS (
+         UPDATE webhook_deliveries d SET next_attempt_at = now() + ($4::int * interval '1 millisecond')
+         FROM webhook_endpoints e
+         WHERE d.tenant_id = $1 AND d.id = $2 AND d.status = 'pending' AND d.attempt_count = $3
+           AND d.next_attempt_at <= now() + interval '1 second'
+           AND e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.status = 'enabled' AND e.deleted_at IS NULL
+         RETURNING d.event_id, e.*)
+       SELECT c.*, (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
+       FROM claimed c`,
       [tenantId, id, attempt, leaseMs],
-      'delivery_claim',
+      'delivery_claim_load',
     );
-    return rows.length === 1;
+    if (!row) return null;
+    const { event, ...endpoint } = row;
+    return { endpoint: endpoint as ClaimedAttempt['endpoint'], event };
+  }
+
+  /** Gives a claimed attempt back (rate limited): due again at once. */
+  async unclaim(tenantId: string, id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_deliveries SET next_attempt_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`,
+      [tenantId, id],
+    );
   }
 
   /** Overdue pending deliveries whose jobs Redis may have lost. */
   overdue(graceMs: number, limit: number): Promise<DueDelivery[]> {
     return this.db.query<DueDelivery>(
-      `SELECT tenant_id, id, attempt_count FROM webhook_deliveries
+      `SELECT tenant_id, id, endpoint_id, attempt_count FROM webhook_deliveries
        WHERE status = 'pending' AND next_attempt_at <= now() - ($1::int * interval '1 millisecond')
        ORDER BY next_attempt_at LIMIT $2`,
       [graceMs, limit],
@@ -94,7 +137,7 @@ export class WebhookDeliveryRepository {
 
   dueForEndpoint(sql: Sql, tenantId: string, endpointId: string): Promise<DueDelivery[]> {
     return sql.query<DueDelivery>(
-      `SELECT tenant_id, id, attempt_count FROM webhook_deliveries
+      `SELECT tenant_id, id, endpoint_id, attempt_count FROM webhook_deliveries
        WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending' AND next_attempt_at <= now()`,
       [tenantId, endpointId],
     );

@@ -87,7 +87,7 @@ export class WebhookDeliveryService {
     const [due] = await this.db.query<DueDelivery>(
       `UPDATE webhook_deliveries SET status = $3, next_attempt_at = CASE WHEN $3 = 'pending' THEN now() END,
               updated_at = now()
-       WHERE tenant_id = $1 AND id = $2 RETURNING tenant_id, id, attempt_count`,
+       WHERE tenant_id = $1 AND id = $2 RETURNING tenant_id, id, endpoint_id, attempt_count`,
       [auth.tenantId, deliveryId, status],
     );
     if (status === 'pending') await this.scheduler.enqueue([due], `m${Date.now()}`);

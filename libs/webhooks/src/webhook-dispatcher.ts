@@ -13,18 +13,19 @@ import {
   QueueProcessor,
   RedisConnections,
 } from '@app/platform';
-import { EventStore, StoredEvent } from '@app/events';
+import { StoredEvent } from '@app/events';
 import { SecurityError, SsrfGuard } from '@app/security';
 import { DeliveryScheduler } from './delivery-scheduler';
+import { EndpointLanes } from './endpoint-lanes';
 import { PinnedHttpClient } from './pinned-http-client';
 import { parseSchedule, RetryPolicy } from './retry-schedule';
-import { WebhookDeliveryRepository } from './webhook-delivery.repository';
-import { EndpointRow, WebhookEndpointRepository } from './webhook-endpoint.repository';
+import { ClaimedEventRow, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { EndpointRow } from './webhook-endpoint.repository';
 import { WebhookEndpointService } from './webhook-endpoint.service';
 import { signatureHeader } from './webhook-signer';
 
-/** Attempts one endpoint may have in flight in one worker: a slow endpoint cannot take them all. */
-const MAX_IN_FLIGHT_PER_ENDPOINT = 8;
+/** In the slow lane, attempts one endpoint may have in flight per worker (it shares the lane). */
+const SLOW_LANE_PER_ENDPOINT = 8;
 
 interface AttemptOutcome {
   statusCode: number | null;
@@ -32,6 +33,21 @@ interface AttemptOutcome {
   body: string | null;
   durationMs: number;
   retryAfterMs?: number;
+}
+
+function toStoredEvent(tenantId: string, e: ClaimedEventRow): StoredEvent {
+  return {
+    tenantId,
+    id: e.id,
+    position: 0,
+    type: e.type,
+    subject: e.subject,
+    actor: { type: e.actor_type as StoredEvent['actor']['type'], id: e.actor_id },
+    actingAsTenantId: e.acting_as_tenant_id,
+    occurredAt: new Date(e.occurred_at),
+    receivedAt: new Date(e.received_at),
+    data: e.data,
+  };
 }
 
 export function webhookBody(event: StoredEvent): string {
@@ -65,7 +81,7 @@ function retryAfterMs(value: string | string[] | undefined, now: number): number
 @Injectable()
 export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, OnModuleInit {
   readonly queue = QueueName.Delivery as const;
-  readonly concurrency = 64;
+  readonly concurrency = 128;
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly policy: RetryPolicy;
   private readonly inFlight = new Map<string, number>();
@@ -76,9 +92,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     private readonly config: LedgerlineConfig,
     private readonly processors: ProcessorRegistry,
     private readonly deliveries: WebhookDeliveryRepository,
-    private readonly endpointsRepo: WebhookEndpointRepository,
     private readonly endpoints: WebhookEndpointService,
-    private readonly store: EventStore,
     private readonly scheduler: DeliveryScheduler,
     private readonly http: PinnedHttpClient,
     private readonly ssrf: SsrfGuard,
@@ -86,34 +100,59 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly lanes: EndpointLanes,
   ) {
     this.policy = new RetryPolicy(parseSchedule(config.WEBHOOK_RETRY_SCHEDULE));
   }
 
   onModuleInit(): void {
     this.processors.register(this);
+    this.processors.register({
+      queue: QueueName.DeliverySlow,
+      concurrency: 32,
+      process: (job: Job<DeliveryJob>, token?: string) => this.run(job, token, 'slow'),
+    });
   }
 
-  async process(job: Job<DeliveryJob>, token?: string): Promise<void> {
-    const { tenantId, deliveryId, attempt } = job.data;
-    const delivery = await this.deliveries.get(tenantId, deliveryId);
-    if (!delivery || delivery.status !== 'pending' || delivery.attempt_count !== attempt) return;
-    const endpoint = await this.endpointsRepo.get(tenantId, delivery.endpoint_id);
-    if (!endpoint || endpoint.status !== 'enabled') return; // disabling moved it to waiting
+  process(job: Job<DeliveryJob>, token?: string): Promise<void> {
+    return this.run(job, token, 'fast');
+  }
 
-    const wait = await this.admission(endpoint);
+  private async run(
+    job: Job<DeliveryJob>,
+    token: string | undefined,
+    lane: 'fast' | 'slow',
+  ): Promise<void> {
+    const { tenantId, deliveryId, attempt, endpointId } = job.data;
+    const due = {
+      tenant_id: tenantId,
+      id: deliveryId,
+      endpoint_id: endpointId,
+      attempt_count: attempt,
+    };
+    if (lane === 'fast' && this.lanes.isSlow(endpointId)) {
+      await this.scheduler.enqueue([due], `l${job.id}`);
+      return;
+    }
+    if (lane === 'slow' && (this.inFlight.get(endpointId) ?? 0) >= SLOW_LANE_PER_ENDPOINT) {
+      return this.later(job, token, 200 + Math.random() * 300);
+    }
+    const leaseMs = this.config.WEBHOOK_TIMEOUT_MS + 30000;
+    // A stale or duplicate job, a disabled endpoint or a delivery that moved on claims nothing.
+    const claimed = await this.deliveries.claimForAttempt(tenantId, deliveryId, attempt, leaseMs);
+    if (!claimed) return;
+    const { endpoint, event } = claimed;
+    const wait = await this.rateLimitWait(endpoint);
     if (wait > 0) {
-      await job.moveToDelayed(Date.now() + wait, token);
-      throw new DelayedError();
+      await this.deliveries.unclaim(tenantId, deliveryId);
+      return this.later(job, token, wait);
     }
     this.inFlight.set(endpoint.id, (this.inFlight.get(endpoint.id) ?? 0) + 1);
     try {
-      const leaseMs = this.config.WEBHOOK_TIMEOUT_MS + 30000;
-      if (!(await this.deliveries.claim(tenantId, deliveryId, attempt, leaseMs))) return;
-      const event = await this.store.findById(tenantId, delivery.event_id);
       const outcome = event
-        ? await this.attempt(endpoint, deliveryId, event)
+        ? await this.attempt(endpoint, deliveryId, toStoredEvent(tenantId, event))
         : this.fail('event_erased', 0);
+      this.lanes.observe(endpoint.id, outcome.durationMs, outcome.error === 'timeout');
       await this.record(endpoint, deliveryId, attempt, outcome);
     } finally {
       const n = (this.inFlight.get(endpoint.id) ?? 1) - 1;
@@ -122,10 +161,17 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     }
   }
 
-  /** 0 to go now, or how long to wait: per-endpoint concurrency here, rate limit across workers. */
-  private async admission(endpoint: EndpointRow): Promise<number> {
-    if ((this.inFlight.get(endpoint.id) ?? 0) >= MAX_IN_FLIGHT_PER_ENDPOINT)
-      return 50 + Math.random() * 100;
+  private async later(
+    job: Job<DeliveryJob>,
+    token: string | undefined,
+    ms: number,
+  ): Promise<never> {
+    await job.moveToDelayed(Date.now() + ms, token);
+    throw new DelayedError();
+  }
+
+  /** 0 to go now, or how long to wait for the endpoint's rate limit (shared by all workers). */
+  private async rateLimitWait(endpoint: EndpointRow): Promise<number> {
     const limit = endpoint.rate_limit_per_second;
     if (!limit) return 0;
     let limiter = this.limiters.get(limit);
@@ -223,51 +269,60 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     const delay = ok || gone ? null : this.policy.nextDelay(attempt + 1, outcome.retryAfterMs);
     const status = ok ? 'succeeded' : gone ? 'waiting' : delay === null ? 'failed' : 'pending';
     this.metrics.deliveries.inc({ outcome: ok ? 'succeeded' : (outcome.error ?? 'failed') });
-    const failures = await this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO webhook_attempts (tenant_id, id, delivery_id, endpoint_id, attempted_at, status_code, duration_ms, error, response_body)
-         VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8)`,
-        [
-          tenantId,
-          this.ids.next(),
-          deliveryId,
-          endpoint.id,
-          outcome.statusCode,
-          outcome.durationMs,
-          outcome.error,
-          outcome.body,
-        ],
-        'attempt_insert',
-      );
-      await tx.query(
-        `UPDATE webhook_deliveries SET status = $3, attempt_count = attempt_count + 1, updated_at = now(),
-                next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + ($4::int * interval '1 millisecond') END
-         WHERE tenant_id = $1 AND id = $2`,
-        [tenantId, deliveryId, status, delay ?? 0],
-        'delivery_record',
-      );
-      if (ok) {
-        await tx.query(
-          `UPDATE webhook_endpoints SET consecutive_failures = 0, failing_since = NULL
-           WHERE tenant_id = $1 AND id = $2 AND consecutive_failures > 0`,
-          [tenantId, endpoint.id],
-          'endpoint_reset_failures',
-        );
-        return null;
-      }
-      const [row] = await tx.query<{ consecutive_failures: number; failing_since: Date }>(
-        `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1,
-                failing_since = coalesce(failing_since, now())
-         WHERE tenant_id = $1 AND id = $2 RETURNING consecutive_failures, failing_since`,
-        [tenantId, endpoint.id],
-        'endpoint_count_failure',
-      );
-      return row;
-    });
-    if (status === 'pending' && delay !== null) {
+    // One statement: the attempt, the endpoint's failure streak and the delivery move together.
+    // The delivery only moves if it is still this attempt's (a disable, delete or manual retry
+    // meanwhile wins).
+    const [recorded] = await this.db.query<{
+      failures: number | null;
+      failing_since: Date | null;
+      moved: number;
+    }>(
+      `WITH streak AS (
+         UPDATE webhook_endpoints
+         SET consecutive_failures = CASE WHEN $9 THEN 0 ELSE consecutive_failures + 1 END,
+             failing_since = CASE WHEN $9 THEN NULL ELSE coalesce(failing_since, now()) END
+         WHERE tenant_id = $1 AND id = $4 AND (NOT $9 OR consecutive_failures > 0)
+         RETURNING consecutive_failures, failing_since),
+       attempt AS (
+         INSERT INTO webhook_attempts (tenant_id, id, delivery_id, endpoint_id, attempted_at, status_code, duration_ms, error, response_body)
+         VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8)),
+       moved AS (
+         UPDATE webhook_deliveries SET status = $10, attempt_count = attempt_count + 1, updated_at = now(),
+                next_attempt_at = CASE WHEN $10 = 'pending' THEN now() + ($11::int * interval '1 millisecond') END
+         WHERE tenant_id = $1 AND id = $3 AND status = 'pending' AND attempt_count = $12 RETURNING id)
+       SELECT (SELECT consecutive_failures FROM streak) AS failures, (SELECT failing_since FROM streak) AS failing_since,
+              (SELECT count(*)::int FROM moved) AS moved`,
+      [
+        tenantId,
+        this.ids.next(),
+        deliveryId,
+        endpoint.id,
+        outcome.statusCode,
+        outcome.durationMs,
+        outcome.error,
+        outcome.body,
+        ok,
+        status,
+        delay ?? 0,
+        attempt,
+      ],
+      'attempt_record',
+    );
+    const failures =
+      ok || recorded.failures === null
+        ? null
+        : { consecutive_failures: recorded.failures, failing_since: recorded.failing_since! };
+    if (recorded.moved === 1 && status === 'pending' && delay !== null) {
       await this.scheduler.enqueue(
-        [{ tenant_id: tenantId, id: deliveryId, attempt_count: attempt + 1 }],
-        'a',
+        [
+          {
+            tenant_id: tenantId,
+            id: deliveryId,
+            endpoint_id: endpoint.id,
+            attempt_count: attempt + 1,
+          },
+        ],
+        `a${Date.now() + delay}`,
         delay,
       );
     }

@@ -13,6 +13,7 @@ import { WebhookEndpointService } from './webhook-endpoint.service';
 import { WebhookFanout } from './webhook-fanout';
 import { WebhooksController } from './webhooks.controller';
 import { SecretRekeyer } from './secret-rekeyer';
+import { EndpointLanes } from './endpoint-lanes';
 
 @Module({
   imports: [EventsModule, IdentityModule],
@@ -36,6 +37,7 @@ import { SecretRekeyer } from './secret-rekeyer';
     WebhookDispatcher,
     PinnedHttpClient,
     SecretRekeyer,
+    EndpointLanes,
   ],
   exports: [WebhookEndpointService, WebhookDeliveryService, SecretRekeyer],
 })

@@ -9,6 +9,8 @@ import { LedgerlineConfig } from '../config/ledgerline-config';
 import { Metrics } from '../ops/metrics';
 import { installJsonBodyParser } from './json-body-parser';
 import { ProblemFilter } from './problem.filter';
+import { toProblem } from './problem';
+import { DomainError } from './domain-error';
 import { createValidationPipe } from './validation';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -99,7 +101,7 @@ export function createFastifyAdapter(logger: Logger): FastifyAdapter {
 /** Security headers, body parsing, problem+json, validation and OpenAPI for an HTTP app. */
 export async function configureHttp(
   app: NestFastifyApplication,
-  opts: { largeBodyRoutes?: Record<string, number>; docs?: boolean } = {},
+  opts: { largeBodyRoutes?: Record<string, number>; docs?: boolean; onlyRoutes?: string[] } = {},
 ): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(helmet, {
@@ -123,13 +125,26 @@ export async function configureHttp(
   });
   const metrics = app.get(Metrics);
   fastify.addHook('onResponse', (req, reply, done) => {
-    metrics.httpRequests.inc({
-      method: req.method,
-      route: req.routeOptions.url ?? 'unmatched',
-      status: reply.statusCode,
-    });
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
+    // One line per answer (request id and tenant id come from the request's child logger).
+    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
+    req.log[level](
+      { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'answered',
+    );
     done();
   });
+  if (opts.onlyRoutes) {
+    const allowed = new Set(opts.onlyRoutes);
+    fastify.addHook('onRequest', (req, reply, done) => {
+      if (allowed.has(req.routeOptions.url ?? '')) return done();
+      reply
+        .status(404)
+        .type('application/problem+json')
+        .send(toProblem(DomainError.notFound('Route')).problem);
+    });
+  }
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   if (opts.docs) setupDocs(app);

@@ -39,14 +39,14 @@ export class HealthController {
 
   @Public()
   @Get('healthz')
-  health() {
-    return this.ready(undefined);
+  health(@Res({ passthrough: true }) reply: FastifyReply) {
+    return this.ready(reply);
   }
 
   /** Ready when PostgreSQL and Redis answer and every known migration is applied. */
   @Public()
   @Get('readyz')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply | undefined) {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const checks = {
       postgres: await this.check(() => this.db.query('SELECT 1')),
       redis: await this.check(() => this.redis.shared.ping()),
@@ -58,7 +58,7 @@ export class HealthController {
       }),
     };
     const ok = Object.values(checks).every((c) => c === 'ok');
-    reply?.status(ok ? 200 : 503);
+    reply.status(ok ? 200 : 503);
     return { status: ok ? 'ok' : 'unavailable', checks };
   }
 

@@ -6,6 +6,8 @@ export enum QueueName {
   Fanout = 'fanout',
   /** Per delivery: sign and POST one webhook attempt. */
   Delivery = 'delivery',
+  /** The same, for endpoints that answered slowly of late: they cannot take the fast lane's slots. */
+  DeliverySlow = 'delivery-slow',
   /** Periodic housekeeping: checkpoints, sweepers. */
   Maintenance = 'maintenance',
 }
@@ -21,11 +23,13 @@ export interface DeliveryJob {
   deliveryId: string;
   /** The delivery's attempt count when this job was made; a stale job finds it moved on. */
   attempt: number;
+  endpointId: string;
 }
 
 export interface JobPayloads {
   [QueueName.Audit]: StreamJob;
   [QueueName.Fanout]: StreamJob;
   [QueueName.Delivery]: DeliveryJob;
+  [QueueName.DeliverySlow]: DeliveryJob;
   [QueueName.Maintenance]: Record<string, never>;
 }

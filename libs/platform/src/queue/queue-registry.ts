@@ -44,8 +44,10 @@ export class QueueRegistry implements OnApplicationShutdown {
         prefix: this.redis.queuePrefix,
         defaultJobOptions: {
           ...JOB_RETENTION,
-          attempts: 1000,
-          backoff: { type: 'exponential', delay: 500 },
+          // Jobs are retried until they succeed, at most a few seconds apart: a stream job's id is
+          // deterministic, so a job that gave up (or waited hours) would block its tenant.
+          attempts: Number.MAX_SAFE_INTEGER,
+          backoff: { type: 'fixed', delay: 2000 },
         },
       });
       this.queues.set(name, queue);
