@@ -188,6 +188,7 @@ describe('POST /v1/events', () => {
       ['data is null', event({ data: null }), 400],
       ['occurredAt not a date', event({ occurredAt: 'yesterday' }), 400],
       ['occurredAt a number', event({ occurredAt: 12345 }), 400],
+      ['occurredAt past year 9999', event({ occurredAt: '9999-12-31T23:00:00-02:00' }), 400],
       ['actingAsTenantId bad uuid', event({ actingAsTenantId: "1' OR '1'='1" }), 400],
       ['unknown field', event({ tenantId: 'x' }), 400],
       ['unknown nested field', event({ actor: { type: 'user', id: 'x', admin: true } }), 400],

@@ -95,7 +95,7 @@ export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
         eventId: event.id,
         type: event.type,
         subject: event.subject === null ? null : this.redactor.redactString(event.subject),
-        actor: event.actor,
+        actor: { type: event.actor.type, id: this.redactor.redactString(event.actor.id) },
         actingAsTenantId: event.actingAsTenantId,
         data: this.redactor.redact(event.data),
         occurredAt: event.occurredAt.toISOString(),

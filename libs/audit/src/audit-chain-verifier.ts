@@ -45,10 +45,17 @@ export class AuditChainVerifier {
       entries,
       firstBreak: { seq, reason },
     });
-    for (;;) {
+    // Entries appended after the head was read are left for the next verify.
+    const bound = head ? head.seq : Number.MAX_SAFE_INTEGER;
+    let reachedBound = false;
+    while (!reachedBound) {
       const rows = await this.repo.page(tenantId, chain, expectedSeq - 1, PAGE);
       if (!rows.length) break;
       for (const row of rows) {
+        if (expectedSeq > bound) {
+          reachedBound = true;
+          break;
+        }
         if (row.seq !== expectedSeq) return broken(expectedSeq, 'sequence_gap');
         entries++;
         const entry = fromRow(row);

@@ -27,9 +27,13 @@ const seqCursor = (cursor: string | undefined) =>
         (v) => Number.isSafeInteger(v.seq) && (v.seq as number) >= 0,
       ).seq;
 
+const MAX_CONCURRENT_EXPORTS = 3;
+
 @ApiTags('audit')
 @Controller('v1/audit')
 export class AuditController {
+  private exportsInFlight = 0;
+
   constructor(
     private readonly repo: AuditEntryRepository,
     private readonly verifier: AuditChainVerifier,
@@ -95,6 +99,37 @@ export class AuditController {
   @Get('export')
   @RequireScope('audit:read')
   async export(@Auth() auth: AuthContext, @Query() q: ExportQuery, @Res() reply: FastifyReply) {
+    // Each export holds a pooled connection while it streams: a few at a time per process.
+    if (this.exportsInFlight >= MAX_CONCURRENT_EXPORTS) {
+      throw new DomainError(
+        'unavailable',
+        'Too many exports in progress; retry shortly',
+        undefined,
+        {
+          'retry-after': '5',
+        },
+      );
+    }
+    this.exportsInFlight++;
+    let counted = true;
+    const done = () => {
+      if (counted) this.exportsInFlight--;
+      counted = false;
+    };
+    try {
+      await this.streamExport(auth, q, reply, done);
+    } catch (err) {
+      done();
+      throw err;
+    }
+  }
+
+  private async streamExport(
+    auth: AuthContext,
+    q: ExportQuery,
+    reply: FastifyReply,
+    done: () => void,
+  ) {
     const { rows, release } = await this.repo.stream(
       auth.tenantId,
       q.chain,
@@ -109,6 +144,7 @@ export class AuditController {
     });
     rows.on('error', (err) => lines.destroy(err));
     lines.on('close', () => {
+      done();
       rows.destroy();
       release();
     });

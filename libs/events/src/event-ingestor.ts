@@ -35,6 +35,12 @@ const MAX_EVENTS_PER_COMMIT = 2000;
 const MAX_COMMITS_IN_FLIGHT = 1;
 
 /** PostgreSQL data exceptions (class 22) and integrity violations (class 23) come from input. */
+const slotOf = (s: IngestRequest) => `${s.tenantId}\u0000${s.idempotency?.key ?? ''}`;
+
+/** Deadlock or serialisation failure: the transaction can simply run again. */
+const isTransient = (err: unknown) =>
+  ['40P01', '40001'].includes(String((err as { code?: unknown }).code));
+
 const isInputError = (err: unknown) =>
   /^2[23]/.test(String((err as { code?: unknown }).code ?? ''));
 
@@ -109,7 +115,7 @@ export class EventIngestor {
     return this.queue.splice(0, n);
   }
 
-  private async commit(batch: Submission[]): Promise<void> {
+  private async commit(batch: Submission[], tries = 3): Promise<void> {
     const outcomes = new Map<Submission, IngestAnswer | DomainError>();
     try {
       await this.db.transaction(async (tx) => {
@@ -124,6 +130,7 @@ export class EventIngestor {
         for (const s of fresh) outcomes.set(s, s.answer);
       });
     } catch (err) {
+      if (tries > 1 && isTransient(err)) return this.commit(batch, tries - 1);
       // One request's unstorable value must not fail the others it was grouped with.
       if (batch.length > 1 && isInputError(err)) {
         for (const s of batch) await this.commit([s]);
@@ -149,7 +156,10 @@ export class EventIngestor {
     batch: Submission[],
   ): Promise<Map<Submission, IngestAnswer | DomainError>> {
     const result = new Map<Submission, IngestAnswer | DomainError>();
-    const keyed = batch.filter((s) => s.idempotency);
+    // Sorted, so two processes claiming overlapping keys lock them in the same order.
+    const keyed = batch
+      .filter((s) => s.idempotency)
+      .sort((a, b) => slotOf(a).localeCompare(slotOf(b)));
     if (!keyed.length) return result;
     const claimed = await tx.query<{ tenant_id: string; key: string }>(
       `INSERT INTO idempotency_keys (tenant_id, key, request_hash, response_status, response_body)

@@ -66,6 +66,14 @@ export class PublishEventsHandler implements ICommandHandler<PublishEventsComman
         [{ field, message: 'reserved prefix' }],
       );
     }
+    const occurredAt = dto.occurredAt ? new Date(dto.occurredAt) : receivedAt;
+    const year = occurredAt.getUTCFullYear();
+    if (year < 1 || year > 9999) {
+      throw DomainError.invalid(
+        field.replace(/type$/, 'occurredAt'),
+        'occurredAt must fall in the years 0001-9999',
+      );
+    }
     return {
       tenantId,
       id: this.ids.next(),
@@ -73,7 +81,7 @@ export class PublishEventsHandler implements ICommandHandler<PublishEventsComman
       subject: dto.subject ?? null,
       actor: { type: dto.actor.type, id: dto.actor.id },
       actingAsTenantId: dto.actingAsTenantId ?? null,
-      occurredAt: dto.occurredAt ? new Date(dto.occurredAt) : receivedAt,
+      occurredAt,
       receivedAt,
       data: dto.data,
     };

@@ -42,7 +42,7 @@ export class SecretRekeyer {
         }>(
           `SELECT tenant_id, id, secret_sealed, previous_secret_sealed FROM webhook_endpoints
            WHERE secret_key_id <> $1 OR (previous_secret_sealed IS NOT NULL AND previous_secret_key_id <> $1)
-           LIMIT $2 FOR UPDATE SKIP LOCKED`,
+           LIMIT $2 FOR UPDATE`,
           [box.currentKeyId, PAGE],
         );
         for (const r of rows) {

@@ -28,6 +28,8 @@ export class Database implements Sql, OnApplicationShutdown {
       connectionString: config.DATABASE_URL,
       max: config.DATABASE_POOL_SIZE,
       application_name: 'ledgerline',
+      // A request never waits forever for a connection: it gets a 503 instead.
+      connectionTimeoutMillis: 10000,
     });
     this.pool.on('error', () => undefined); // idle client errors surface on next use
   }

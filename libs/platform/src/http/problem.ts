@@ -64,6 +64,9 @@ export function toProblem(err: unknown): { problem: Problem; headers?: Record<st
   }
   const e = err as { code?: unknown; status?: unknown; statusCode?: unknown; message?: unknown };
   // Our dependencies being away is a 503 the caller can retry, not a 500.
+  if (e.message === 'timeout exceeded when trying to connect') {
+    return { problem: problem(503, 'unavailable', 'The service is busy; retry shortly') };
+  }
   if (
     typeof e.code === 'string' &&
     (/^(08|57P)/.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(e.code))

@@ -10,6 +10,7 @@ import {
   Matches,
   Max,
   MaxLength,
+  ValidateIf,
   Min,
 } from 'class-validator';
 import { PageQuery } from '@app/platform';
@@ -44,12 +45,13 @@ export class CreateEndpointDto {
 }
 
 export class UpdateEndpointDto {
-  @IsOptional()
+  // null is not "unchanged" for these two: it is refused.
+  @ValidateIf((o: UpdateEndpointDto) => o.url !== undefined)
   @IsString()
   @MaxLength(2048)
   url?: string;
 
-  @IsOptional()
+  @ValidateIf((o: UpdateEndpointDto) => o.eventTypes !== undefined)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
@@ -64,13 +66,13 @@ export class UpdateEndpointDto {
   @IsOptional()
   @IsString()
   @MaxLength(500)
-  description?: string;
+  description?: string | null;
 
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(10000)
-  rateLimitPerSecond?: number;
+  rateLimitPerSecond?: number | null;
 }
 
 export class RecoverDto {
