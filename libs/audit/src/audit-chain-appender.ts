@@ -1,14 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import {
-  Clock,
-  Database,
-  Metrics,
-  ProcessorRegistry,
-  QueueName,
-  QueueRegistry,
-  Tx,
-} from '@app/platform';
-import { EventStore, StoredEvent, StreamConsumer, StreamConsumerRegistry } from '@app/events';
+import { Injectable } from '@nestjs/common';
+import { Clock, Metrics, QueueName, Tx } from '@app/platform';
+import { StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { PiiRedactor } from '@app/security';
 import { AuditEntry, GENESIS_HASH, hashEntry } from './audit-entry';
 import { CheckpointService } from './checkpoint.service';
@@ -21,27 +13,18 @@ const UNCHAINED_TYPES = new Set(['audit.checkpoint']);
  * hash, insert the batch in one statement, move the head, all in the consumer's transaction.
  */
 @Injectable()
-export class AuditChainAppender extends StreamConsumer implements OnModuleInit {
+export class AuditChainAppender extends StreamConsumer {
   readonly queue = QueueName.Audit as const;
   protected override readonly batchSize = 2000;
   private readonly redactor = new PiiRedactor();
 
   constructor(
-    db: Database,
-    store: EventStore,
-    queues: QueueRegistry,
-    private readonly processors: ProcessorRegistry,
-    private readonly consumers: StreamConsumerRegistry,
+    deps: StreamConsumerDeps,
     private readonly checkpoints: CheckpointService,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
   ) {
-    super(db, store, queues);
-  }
-
-  onModuleInit(): void {
-    this.processors.register(this);
-    this.consumers.add(this.queue);
+    super(deps);
   }
 
   protected async consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<void> {

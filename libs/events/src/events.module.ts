@@ -7,6 +7,7 @@ import { EventViewRegistry } from './event-view-registry';
 import { EventsController } from './events.controller';
 import { PublishEventsHandler } from './publish-events.command';
 import { StreamConsumerRegistry } from './stream-consumer-registry';
+import { StreamConsumerDeps } from './stream-consumer';
 import { IdempotencyKeyPurger } from './idempotency-key-purger';
 
 @Module({
@@ -20,7 +21,8 @@ import { IdempotencyKeyPurger } from './idempotency-key-purger';
     StreamConsumerRegistry,
     PublishEventsHandler,
     IdempotencyKeyPurger,
+    StreamConsumerDeps,
   ],
-  exports: [EventStore, EventRelay, EventViewRegistry, StreamConsumerRegistry],
+  exports: [EventStore, EventRelay, EventViewRegistry, StreamConsumerRegistry, StreamConsumerDeps],
 })
 export class EventsModule {}

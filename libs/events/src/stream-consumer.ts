@@ -1,6 +1,15 @@
-import { Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
-import { Database, QueueName, QueueProcessor, QueueRegistry, StreamJob, Tx } from '@app/platform';
+import {
+  Database,
+  ProcessorRegistry,
+  QueueName,
+  QueueProcessor,
+  QueueRegistry,
+  StreamJob,
+  Tx,
+} from '@app/platform';
+import { StreamConsumerRegistry } from './stream-consumer-registry';
 import { EventStore } from './event-store';
 import { StoredEvent } from './event-types';
 
@@ -9,6 +18,18 @@ export type StreamQueue = QueueName.Audit | QueueName.Fanout;
 /** How long one job may hold a tenant before it hands the rest to a follow-up job. */
 const TIME_BUDGET_MS = 5000;
 
+/** What every stream consumer stands on, injected as one. */
+@Injectable()
+export class StreamConsumerDeps {
+  constructor(
+    readonly db: Database,
+    readonly store: EventStore,
+    readonly queues: QueueRegistry,
+    readonly processors: ProcessorRegistry,
+    readonly consumers: StreamConsumerRegistry,
+  ) {}
+}
+
 /**
  * A background consumer of each tenant's event stream (audit, fan-out). Its progress is a cursor
  * row in PostgreSQL, moved in the same transaction as its effects, so a job may run twice, die
@@ -16,17 +37,29 @@ const TIME_BUDGET_MS = 5000;
  * Only one job works on a tenant at a time (the cursor row is locked with SKIP LOCKED); a job that
  * finds it locked steps back and retries shortly.
  */
-export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<StreamQueue> {
+export abstract class StreamConsumer<Outcome = void>
+  implements QueueProcessor<StreamQueue>, OnModuleInit
+{
   abstract readonly queue: StreamQueue;
   readonly concurrency: number = 4;
   protected readonly batchSize: number = 500;
   protected readonly logger = new Logger(this.constructor.name);
 
-  constructor(
-    protected readonly db: Database,
-    protected readonly store: EventStore,
-    protected readonly queues: QueueRegistry,
-  ) {}
+  protected readonly db: Database;
+  protected readonly store: EventStore;
+  protected readonly queues: QueueRegistry;
+
+  constructor(private readonly deps: StreamConsumerDeps) {
+    this.db = deps.db;
+    this.store = deps.store;
+    this.queues = deps.queues;
+  }
+
+  /** Registers as the queue's processor and as a consumer the relay must wake. */
+  onModuleInit(): void {
+    this.deps.processors.register(this);
+    this.deps.consumers.add(this.queue);
+  }
 
   /** Applies a batch of the tenant's next events, in position order, inside the transaction. */
   protected abstract consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<Outcome>;

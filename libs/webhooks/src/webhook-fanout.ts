@@ -1,13 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import {
-  Database,
-  IdGenerator,
-  ProcessorRegistry,
-  QueueName,
-  QueueRegistry,
-  Tx,
-} from '@app/platform';
-import { EventStore, StoredEvent, StreamConsumer, StreamConsumerRegistry } from '@app/events';
+import { Injectable } from '@nestjs/common';
+import { IdGenerator, QueueName, Tx } from '@app/platform';
+import { StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { matchesEventType } from './event-type-pattern';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { DueDelivery, NewDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -19,27 +12,18 @@ import { WebhookEndpointRepository } from './webhook-endpoint.repository';
  * that arrived after it was created (older ones only through `recover`).
  */
 @Injectable()
-export class WebhookFanout extends StreamConsumer<DueDelivery[]> implements OnModuleInit {
+export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
   readonly queue = QueueName.Fanout as const;
   protected override readonly batchSize = 1000;
 
   constructor(
-    db: Database,
-    store: EventStore,
-    queues: QueueRegistry,
-    private readonly processors: ProcessorRegistry,
-    private readonly consumers: StreamConsumerRegistry,
+    deps: StreamConsumerDeps,
     private readonly endpoints: WebhookEndpointRepository,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly scheduler: DeliveryScheduler,
     private readonly ids: IdGenerator,
   ) {
-    super(db, store, queues);
-  }
-
-  onModuleInit(): void {
-    this.processors.register(this);
-    this.consumers.add(this.queue);
+    super(deps);
   }
 
   /** A tenant without enabled endpoints owes no deliveries: skip reading its events at all. */
