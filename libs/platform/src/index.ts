@@ -22,3 +22,4 @@ export * from './ops/health.controller';
 export * from './ops/ops.module';
 export * from './http/http-server';
 export * from './http/json-body-parser';
+export * from './database/batched-call';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Sql } from '@app/platform';
+import { BatchedCall, Database, Sql } from '@app/platform';
 import { DeliveryStatus } from './dto/endpoint.dto';
 import { EndpointRow } from './webhook-endpoint.repository';
 
@@ -36,6 +36,13 @@ export interface ClaimedEventRow {
   occurred_at: string;
   received_at: string;
   data: Record<string, unknown>;
+}
+
+interface ClaimInput {
+  tenantId: string;
+  id: string;
+  attempt: number;
+  leaseMs: number;
 }
 
 export interface ClaimedAttempt {
@@ -85,35 +92,55 @@ export class WebhookDeliveryRepository {
     );
   }
 
+  // Claims from concurrent jobs go to PostgreSQL together: one statement per batch.
+  private readonly claims = new BatchedCall<ClaimInput, ClaimedAttempt | null>((inputs) =>
+    this.claimMany(inputs),
+  );
+
   /**
    * Takes the right to make attempt `attempt` now (only one job wins; the lease keeps the
-   * sweeper away until the attempt is recorded or, after a crash, runs out) and loads what it needs in the same round trip: the
-   * endpoint (only if enabled) and the event (null once erased).
+   * sweeper away until the attempt is recorded or, after a crash, runs out) and loads what it
+   * needs: the endpoint (only if enabled) and the event (null once erased).
    */
-  async claimForAttempt(
+  claimForAttempt(
     tenantId: string,
     id: string,
     attempt: number,
     leaseMs: number,
   ): Promise<ClaimedAttempt | null> {
-    const [row] = await this.db.query<
-      ClaimedAttempt['endpoint'] & { event: ClaimedEventRow | null }
+    return this.claims.call({ tenantId, id, attempt, leaseMs });
+  }
+
+  private async claimMany(inputs: ClaimInput[]): Promise<(ClaimedAttempt | null)[]> {
+    const rows = await this.db.query<
+      EndpointRow & { delivery_id: string; event_id: string; event: ClaimedEventRow | null }
     >(
-      `WITH claimed AS (
+      `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS i(tenant_id, id, attempt)),
+       claimed AS (
          UPDATE webhook_deliveries d SET next_attempt_at = now() + ($4::int * interval '1 millisecond')
-         FROM webhook_endpoints e
-         WHERE d.tenant_id = $1 AND d.id = $2 AND d.status = 'pending' AND d.attempt_count = $3
+         FROM input i, webhook_endpoints e
+         WHERE d.tenant_id = i.tenant_id AND d.id = i.id AND d.status = 'pending' AND d.attempt_count = i.attempt
            AND d.next_attempt_at <= now() + interval '1 second'
            AND e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.status = 'enabled' AND e.deleted_at IS NULL
-         RETURNING d.event_id, e.*)
+         RETURNING d.id AS delivery_id, d.event_id, e.*)
        SELECT c.*, (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
        FROM claimed c`,
-      [tenantId, id, attempt, leaseMs],
-      'delivery_claim_load',
+      [
+        inputs.map((i) => i.tenantId),
+        inputs.map((i) => i.id),
+        inputs.map((i) => i.attempt),
+        inputs[0].leaseMs,
+      ],
+      'delivery_claim_batch',
     );
-    if (!row) return null;
-    const { event, ...endpoint } = row;
-    return { endpoint: endpoint as ClaimedAttempt['endpoint'], event };
+    const byDelivery = new Map(rows.map((r) => [r.delivery_id, r]));
+    return inputs.map((input) => {
+      const row = byDelivery.get(input.id);
+      if (!row) return null;
+      byDelivery.delete(input.id); // a duplicate job in the same batch gets nothing
+      const { delivery_id: _d, event_id: _e, event, ...endpoint } = row;
+      return { endpoint, event };
+    });
   }
 
   /** Gives a claimed attempt back (rate limited): due again at once. */

@@ -3,7 +3,6 @@ import { DelayedError, Job } from 'bullmq';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import {
   Clock,
-  Database,
   DeliveryJob,
   IdGenerator,
   LedgerlineConfig,
@@ -17,6 +16,7 @@ import { StoredEvent } from '@app/events';
 import { SecurityError, SsrfGuard } from '@app/security';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { EndpointLanes } from './endpoint-lanes';
+import { AttemptRecorder } from './attempt-recorder';
 import { PinnedHttpClient } from './pinned-http-client';
 import { parseSchedule, RetryPolicy } from './retry-schedule';
 import { ClaimedEventRow, WebhookDeliveryRepository } from './webhook-delivery.repository';
@@ -88,7 +88,6 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
   private readonly limiters = new Map<number, RateLimiterRedis>();
 
   constructor(
-    private readonly db: Database,
     private readonly config: LedgerlineConfig,
     private readonly processors: ProcessorRegistry,
     private readonly deliveries: WebhookDeliveryRepository,
@@ -101,6 +100,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly lanes: EndpointLanes,
+    private readonly recorder: AttemptRecorder,
   ) {
     this.policy = new RetryPolicy(parseSchedule(config.WEBHOOK_RETRY_SCHEDULE));
   }
@@ -269,50 +269,25 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     const delay = ok || gone ? null : this.policy.nextDelay(attempt + 1, outcome.retryAfterMs);
     const status = ok ? 'succeeded' : gone ? 'waiting' : delay === null ? 'failed' : 'pending';
     this.metrics.deliveries.inc({ outcome: ok ? 'succeeded' : (outcome.error ?? 'failed') });
-    // One statement: the attempt, the endpoint's failure streak and the delivery move together.
-    // The delivery only moves if it is still this attempt's (a disable, delete or manual retry
-    // meanwhile wins).
-    const [recorded] = await this.db.query<{
-      failures: number | null;
-      failing_since: Date | null;
-      moved: number;
-    }>(
-      `WITH streak AS (
-         UPDATE webhook_endpoints
-         SET consecutive_failures = CASE WHEN $9 THEN 0 ELSE consecutive_failures + 1 END,
-             failing_since = CASE WHEN $9 THEN NULL ELSE coalesce(failing_since, now()) END
-         WHERE tenant_id = $1 AND id = $4 AND (NOT $9 OR consecutive_failures > 0)
-         RETURNING consecutive_failures, failing_since),
-       attempt AS (
-         INSERT INTO webhook_attempts (tenant_id, id, delivery_id, endpoint_id, attempted_at, status_code, duration_ms, error, response_body)
-         VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8)),
-       moved AS (
-         UPDATE webhook_deliveries SET status = $10, attempt_count = attempt_count + 1, updated_at = now(),
-                next_attempt_at = CASE WHEN $10 = 'pending' THEN now() + ($11::int * interval '1 millisecond') END
-         WHERE tenant_id = $1 AND id = $3 AND status = 'pending' AND attempt_count = $12 RETURNING id)
-       SELECT (SELECT consecutive_failures FROM streak) AS failures, (SELECT failing_since FROM streak) AS failing_since,
-              (SELECT count(*)::int FROM moved) AS moved`,
-      [
-        tenantId,
-        this.ids.next(),
-        deliveryId,
-        endpoint.id,
-        outcome.statusCode,
-        outcome.durationMs,
-        outcome.error,
-        outcome.body,
-        ok,
-        status,
-        delay ?? 0,
-        attempt,
-      ],
-      'attempt_record',
-    );
+    const recorded = await this.recorder.record({
+      tenantId,
+      attemptId: this.ids.next(),
+      deliveryId,
+      endpointId: endpoint.id,
+      attempt,
+      statusCode: outcome.statusCode,
+      durationMs: outcome.durationMs,
+      error: outcome.error,
+      responseBody: outcome.body,
+      ok,
+      status,
+      delayMs: delay ?? 0,
+    });
     const failures =
-      ok || recorded.failures === null
+      ok || !recorded.streak
         ? null
-        : { consecutive_failures: recorded.failures, failing_since: recorded.failing_since! };
-    if (recorded.moved === 1 && status === 'pending' && delay !== null) {
+        : { consecutive_failures: recorded.streak.failures, failing_since: recorded.streak.since };
+    if (recorded.moved && status === 'pending' && delay !== null) {
       await this.scheduler.enqueue(
         [
           {

@@ -14,6 +14,7 @@ import { WebhookFanout } from './webhook-fanout';
 import { WebhooksController } from './webhooks.controller';
 import { SecretRekeyer } from './secret-rekeyer';
 import { EndpointLanes } from './endpoint-lanes';
+import { AttemptRecorder } from './attempt-recorder';
 
 @Module({
   imports: [EventsModule, IdentityModule],
@@ -38,6 +39,7 @@ import { EndpointLanes } from './endpoint-lanes';
     PinnedHttpClient,
     SecretRekeyer,
     EndpointLanes,
+    AttemptRecorder,
   ],
   exports: [WebhookEndpointService, WebhookDeliveryService, SecretRekeyer],
 })
