@@ -55,7 +55,11 @@ export class Database implements Sql, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.pool.end().catch(() => undefined);
+    // Clients still checked out (a stuck query) must not hold the shutdown past a few seconds.
+    await Promise.race([
+      this.pool.end().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 5000)),
+    ]);
   }
 }
 

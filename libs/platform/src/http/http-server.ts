@@ -160,6 +160,12 @@ export function exitCleanlyOnSignals(app: INestApplicationContext, logger: Logge
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
+    // In-flight requests get a grace period; then idle or stuck sockets are closed so the
+    // rest of the shutdown (jobs, pools) can finish. Past 30 s something is wrong: exit 1.
+    const server = (app as INestApplication).getHttpServer?.() as
+      { closeAllConnections?: () => void } | undefined;
+    const grace = setTimeout(() => server?.closeAllConnections?.(), 5000);
+    grace.unref();
     const force = setTimeout(() => process.exit(1), 30000);
     force.unref();
     app

@@ -32,6 +32,9 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.opened.map((c) => c.quit().catch(() => c.disconnect())));
+    // QUIT politely, but never let a stuck connection hold the shutdown.
+    const polite = (c: Redis) =>
+      Promise.race([c.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.all(this.opened.map((c) => polite(c).finally(() => c.disconnect())));
   }
 }
