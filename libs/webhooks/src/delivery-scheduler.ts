@@ -4,7 +4,8 @@ import { DueDelivery, WebhookDeliveryRepository } from './webhook-delivery.repos
 import { EndpointLanes } from './endpoint-lanes';
 
 const SWEEP_EVERY_MS = 5000;
-const SWEEP_GRACE_MS = 5000;
+// A backlog in Redis is normal; only work overdue this long is presumed lost (flush, crash).
+const SWEEP_GRACE_MS = 20000;
 
 /**
  * Puts delivery attempts on the queue. Job ids are deterministic per attempt and cause, so

@@ -24,9 +24,6 @@ import { EndpointRow } from './webhook-endpoint.repository';
 import { WebhookEndpointService } from './webhook-endpoint.service';
 import { signatureHeader } from './webhook-signer';
 
-/** In the slow lane, attempts one endpoint may have in flight per worker (it shares the lane). */
-const SLOW_LANE_PER_ENDPOINT = 8;
-
 interface AttemptOutcome {
   statusCode: number | null;
   error: string | null;
@@ -84,7 +81,6 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
   readonly concurrency = 128;
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly policy: RetryPolicy;
-  private readonly inFlight = new Map<string, number>();
   private readonly limiters = new Map<number, RateLimiterRedis>();
 
   constructor(
@@ -134,9 +130,6 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
       await this.scheduler.enqueue([due], `l${job.id}`);
       return;
     }
-    if (lane === 'slow' && (this.inFlight.get(endpointId) ?? 0) >= SLOW_LANE_PER_ENDPOINT) {
-      return this.later(job, token, 200 + Math.random() * 300);
-    }
     const leaseMs = this.config.WEBHOOK_TIMEOUT_MS + 30000;
     // A stale or duplicate job, a disabled endpoint or a delivery that moved on claims nothing.
     const claimed = await this.deliveries.claimForAttempt(tenantId, deliveryId, attempt, leaseMs);
@@ -147,18 +140,11 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
       await this.deliveries.unclaim(tenantId, deliveryId);
       return this.later(job, token, wait);
     }
-    this.inFlight.set(endpoint.id, (this.inFlight.get(endpoint.id) ?? 0) + 1);
-    try {
-      const outcome = event
-        ? await this.attempt(endpoint, deliveryId, toStoredEvent(tenantId, event))
-        : this.fail('event_erased', 0);
-      this.lanes.observe(endpoint.id, outcome.durationMs, outcome.error === 'timeout');
-      await this.record(endpoint, deliveryId, attempt, outcome);
-    } finally {
-      const n = (this.inFlight.get(endpoint.id) ?? 1) - 1;
-      if (n > 0) this.inFlight.set(endpoint.id, n);
-      else this.inFlight.delete(endpoint.id);
-    }
+    const outcome = event
+      ? await this.attempt(endpoint, deliveryId, toStoredEvent(tenantId, event))
+      : this.fail('event_erased', 0);
+    this.lanes.observe(endpoint.id, outcome.durationMs, outcome.error === 'timeout');
+    await this.record(endpoint, deliveryId, attempt, outcome);
   }
 
   private async later(
