@@ -94,20 +94,7 @@ export abstract class StreamConsumer<Outcome = void>
     }
   }
 
-  /** Catches a tenant up by one batch directly (benchmarks and tools); same path as jobs. */
-  async catchUp(tenantId: string): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const before = total;
-      const step = await this.step(tenantId, (n) => (total += n));
-      if (step === 'idle' || (step === 'locked' && total === before)) return total;
-    }
-  }
-
-  private async step(
-    tenantId: string,
-    count?: (n: number) => void,
-  ): Promise<'locked' | 'idle' | 'more'> {
+  private async step(tenantId: string): Promise<'locked' | 'idle' | 'more'> {
     let events: StoredEvent[] = [];
     let result: Outcome | undefined;
     const outcome = await this.db.transaction(async (tx) => {
@@ -144,7 +131,6 @@ export abstract class StreamConsumer<Outcome = void>
       return events.length < this.batchSize ? ('idle' as const) : ('more' as const);
     });
     if (events.length) {
-      count?.(events.length);
       await this.afterCommit(tenantId, result as Outcome);
     }
     return outcome;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuthContext, Database, DomainError, IdGenerator, Page } from '@app/platform';
+import { AuthContext, Database, DomainError, encodeCursor, IdGenerator, Page } from '@app/platform';
 import { EventStore } from '@app/events';
 import { actorOf } from '@app/identity';
 import { matchesEventType } from './event-type-pattern';
@@ -70,10 +70,7 @@ export class WebhookDeliveryService {
     }
     return {
       data: page.map((d) => toDeliveryView(d, byDelivery.get(d.id) ?? [])),
-      nextCursor:
-        rows.length > limit
-          ? Buffer.from(JSON.stringify({ id: page[page.length - 1].id })).toString('base64url')
-          : null,
+      nextCursor: rows.length > limit ? encodeCursor({ id: page[page.length - 1].id }) : null,
     };
   }
 
