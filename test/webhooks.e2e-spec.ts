@@ -597,6 +597,53 @@ describe('webhooks: endpoints and delivery', () => {
     expect(done.attempts[1]).toMatchObject({ statusCode: 200, error: null });
   });
 
+  it('keeps a stuck endpoint from holding up a healthy one, and takes it back once it answers quickly', async () => {
+    let quick = false;
+    // Slow but within the 2 s timeout: no attempt fails, so nothing is disabled or retried.
+    receiver.on('/stuck', () => (quick ? { status: 200 } : { status: 200, delayMs: 1500 }));
+    const stuck = await hooks.create(receiver.url('/stuck'), ['iso.*']);
+    await hooks.create(receiver.url('/steady'), ['iso.*']);
+    const events = Array.from({ length: 400 }, (_, i) => ({
+      type: 'iso.event',
+      actor: { type: 'service', id: 'isolation' },
+      data: { i },
+    }));
+    const res = await ll.request('POST', '/v1/events/batch', {
+      key: acme.apiKey,
+      body: { events },
+    });
+    expect(res.status).toBe(202);
+    // Every healthy delivery arrives without waiting for the stuck endpoint's 400 attempts.
+    await receiver.waitForCount(400, '/steady', 15000);
+    expect(receiver.received('/stuck').length).toBeLessThan(400);
+    const slowUntil = async () =>
+      (
+        await ll.sql<{ slow: boolean | null }>(
+          `SELECT slow_until > now() AS slow FROM webhook_endpoints WHERE id = $1`,
+          [stuck.id],
+        )
+      )[0].slow;
+    expect(await slowUntil()).toBe(true);
+    // Once it answers quickly, it gets everything it is owed.
+    quick = true;
+    await waitFor(
+      'the stuck endpoint to be caught up',
+      async () =>
+        (
+          await ll.sql<{ n: number }>(
+            `SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'`,
+            [stuck.id],
+          )
+        )[0].n === 0,
+      30000,
+    );
+    const succeeded = await ll.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`,
+      [stuck.id],
+    );
+    expect(succeeded[0].n).toBe(400);
+  });
+
   it('records any answer body, even one with NUL bytes or invalid UTF-8', async () => {
     receiver.on('/odd-body', [
       { status: 500, body: 'bad\u0000news' },

@@ -7,6 +7,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const net = require('node:net');
 const { Client, Pool } = require('pg');
+const Redis = require('ioredis');
 
 const ROOT = join(__dirname, '..', '..');
 const PG_BASE = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432';
@@ -44,9 +45,18 @@ async function waitFor(what, probe, timeoutMs = 120000, every = 50) {
   throw new Error(`timed out: ${what}`);
 }
 
+/** A finished run's queues (a slow endpoint's backlog can be large) go with it. */
+async function dropQueueKeys(prefix) {
+  const redis = new Redis(REDIS_URL);
+  const stream = redis.scanStream({ match: `{${prefix}}*`, count: 1000 });
+  for await (const keys of stream) if (keys.length) await redis.unlink(...keys);
+  await redis.quit();
+}
+
 class Stack {
   constructor(env = {}) {
     const id = `${process.pid}_${Math.random().toString(36).slice(2, 7)}`;
+    this.id = id;
     this.dbName = `ll_bench_${id}`;
     this.dbUrl = `${PG_BASE}/${this.dbName}`;
     this.env = {
@@ -100,6 +110,14 @@ class Stack {
     return child;
   }
 
+  /** SIGTERM, then wait for the worker to drain and exit. */
+  async stopWorker(child) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    this.procs = this.procs.filter((p) => p !== child);
+  }
+
   query(text, params) {
     return this.pool.query(text, params).then((r) => r.rows);
   }
@@ -111,6 +129,7 @@ class Stack {
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);
     await admin.end();
+    await dropQueueKeys(`b${this.id}`);
   }
 }
 

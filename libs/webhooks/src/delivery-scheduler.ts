@@ -1,7 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ProcessorRegistry, QueueName, QueueRegistry } from '@app/platform';
+import { Database, ProcessorRegistry, QueueName, QueueRegistry } from '@app/platform';
 import { DueDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
-import { EndpointLanes } from './endpoint-lanes';
 
 const SWEEP_EVERY_MS = 5000;
 // A backlog in Redis is normal; only work overdue this long is presumed lost (flush, crash).
@@ -19,7 +18,7 @@ export class DeliveryScheduler implements OnModuleInit {
     private readonly queues: QueueRegistry,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly processors: ProcessorRegistry,
-    private readonly lanes: EndpointLanes,
+    private readonly db: Database,
   ) {}
 
   onModuleInit(): void {
@@ -28,23 +27,24 @@ export class DeliveryScheduler implements OnModuleInit {
 
   /** cause: 'a' automatic, 'm' manual (retry, enable, recover), 's…' sweeper. */
   async enqueue(due: DueDelivery[], cause: string, delayMs = 0): Promise<void> {
-    for (const lane of [QueueName.Delivery, QueueName.DeliverySlow] as const) {
-      await this.queues.addBulk(
-        lane,
-        due
-          .filter((d) => this.lanes.queueFor(d.endpoint_id) === lane)
-          .map((d) => ({
-            jobId: `delivery.${d.id}.${d.attempt_count}.${cause}`,
-            data: {
-              tenantId: d.tenant_id,
-              deliveryId: d.id,
-              attempt: d.attempt_count,
-              endpointId: d.endpoint_id,
-            },
-            opts: delayMs > 0 ? { delay: delayMs } : undefined,
-          })),
-      );
-    }
+    await this.queues.addBulk(
+      QueueName.Delivery,
+      due.map((d) => ({
+        jobId: `delivery.${d.id}.${d.attempt_count}.${cause}`,
+        data: {
+          tenantId: d.tenant_id,
+          deliveryId: d.id,
+          attempt: d.attempt_count,
+          endpointId: d.endpoint_id,
+        },
+        opts: delayMs > 0 ? { delay: delayMs } : undefined,
+      })),
+    );
+  }
+
+  /** Queues every due delivery of one endpoint (after enable, or back from the slow lane). */
+  async enqueueDue(tenantId: string, endpointId: string, cause: string): Promise<void> {
+    await this.enqueue(await this.deliveries.dueForEndpoint(this.db, tenantId, endpointId), cause);
   }
 
   async sweep(): Promise<number> {

@@ -3,3 +3,4 @@ export * from './webhook-dispatcher';
 export * from './webhook-signer';
 export * from './secret-rekeyer';
 export * from './migrations/1764000000005-create-webhooks';
+export * from './migrations/1764000000006-endpoint-slow-lane';

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
+import { ENDPOINT_SLOTS } from './endpoint-lanes';
 
 export interface PostResult {
   statusCode: number;
@@ -20,14 +21,16 @@ const BODY_READ_LIMIT = 64 * 1024;
 export class PinnedHttpClient implements OnApplicationShutdown {
   private readonly agents = new Map<string, Agent>();
 
-  private agentFor(origin: string, address: string): Agent {
-    const key = `${origin}|${address}`;
+  // One pool per endpoint: a slow endpoint's hanging connections never hold another's, even on
+  // the same origin.
+  private agentFor(endpointId: string, origin: string, address: string): Agent {
+    const key = `${endpointId}|${origin}|${address}`;
     let agent = this.agents.get(key);
     if (!agent) {
       const family = isIP(address);
       agent = new Agent({
         keepAliveTimeout: 30000,
-        connections: 64,
+        connections: ENDPOINT_SLOTS,
         connect: {
           lookup: (
             _host: string,
@@ -48,6 +51,7 @@ export class PinnedHttpClient implements OnApplicationShutdown {
 
   /** POSTs without following redirects; keeps the first 1 KiB of the answer. */
   async post(
+    endpointId: string,
     url: URL,
     address: string,
     headers: Record<string, string>,
@@ -58,7 +62,7 @@ export class PinnedHttpClient implements OnApplicationShutdown {
       method: 'POST',
       headers,
       body,
-      dispatcher: this.agentFor(url.origin, address),
+      dispatcher: this.agentFor(endpointId, url.origin, address),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),

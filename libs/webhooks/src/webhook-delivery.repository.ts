@@ -115,16 +115,28 @@ export class WebhookDeliveryRepository {
     const rows = await this.db.query<
       EndpointRow & { delivery_id: string; event_id: string; event: ClaimedEventRow | null }
     >(
+      // Deliveries are found by primary key alone, before their endpoints are joined: with stale
+      // statistics a plan that walked each endpoint's deliveries instead read thousands of rows
+      // per claim. The UPDATE repeats the checks, so a row that moved meanwhile is not claimed.
       `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS i(tenant_id, id, attempt)),
+       due AS MATERIALIZED (
+         SELECT d.tenant_id, d.id, d.endpoint_id, i.attempt FROM input i
+         JOIN webhook_deliveries d ON d.tenant_id = i.tenant_id AND d.id = i.id
+         WHERE d.status = 'pending' AND d.attempt_count = i.attempt
+           AND d.next_attempt_at <= now() + interval '1 second'),
+       ready AS MATERIALIZED (
+         SELECT due.tenant_id, due.id, due.attempt FROM due
+         JOIN webhook_endpoints e ON e.tenant_id = due.tenant_id AND e.id = due.endpoint_id
+         WHERE e.status = 'enabled' AND e.deleted_at IS NULL),
        claimed AS (
          UPDATE webhook_deliveries d SET next_attempt_at = now() + ($4::int * interval '1 millisecond')
-         FROM input i, webhook_endpoints e
-         WHERE d.tenant_id = i.tenant_id AND d.id = i.id AND d.status = 'pending' AND d.attempt_count = i.attempt
+         FROM ready r
+         WHERE d.tenant_id = r.tenant_id AND d.id = r.id AND d.status = 'pending' AND d.attempt_count = r.attempt
            AND d.next_attempt_at <= now() + interval '1 second'
-           AND e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.status = 'enabled' AND e.deleted_at IS NULL
-         RETURNING d.id AS delivery_id, d.event_id, e.*)
-       SELECT c.*, (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
-       FROM claimed c`,
+         RETURNING d.tenant_id, d.id AS delivery_id, d.event_id, d.endpoint_id)
+       SELECT e.*, c.delivery_id, c.event_id,
+              (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
+       FROM claimed c JOIN webhook_endpoints e ON e.tenant_id = c.tenant_id AND e.id = c.endpoint_id`,
       [
         inputs.map((i) => i.tenantId),
         inputs.map((i) => i.id),
@@ -143,6 +155,51 @@ export class WebhookDeliveryRepository {
     });
   }
 
+  /**
+   * The slow lane's claim: due deliveries of endpoints marked slow, at most `perEndpoint` each
+   * and `limit` in all, oldest first, leased like claimForAttempt's.
+   */
+  async claimSlowLane(
+    limit: number,
+    perEndpoint: number,
+    leaseMs: number,
+  ): Promise<(ClaimedAttempt & { deliveryId: string; attempt: number })[]> {
+    const rows = await this.db.query<
+      EndpointRow & {
+        delivery_id: string;
+        event_id: string;
+        attempt: number;
+        event: ClaimedEventRow | null;
+      }
+    >(
+      `WITH picked AS MATERIALIZED (
+         SELECT d.tenant_id, d.id FROM webhook_endpoints e
+         CROSS JOIN LATERAL (
+           SELECT d.tenant_id, d.id FROM webhook_deliveries d
+           WHERE d.tenant_id = e.tenant_id AND d.endpoint_id = e.id AND d.status = 'pending'
+             AND d.next_attempt_at <= now()
+           ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) d
+         WHERE e.slow_until > now() AND e.status = 'enabled' AND e.deleted_at IS NULL
+         LIMIT $1),
+       claimed AS (
+         UPDATE webhook_deliveries d SET next_attempt_at = now() + ($3::int * interval '1 millisecond')
+         FROM picked p
+         WHERE d.tenant_id = p.tenant_id AND d.id = p.id
+         RETURNING d.tenant_id, d.id AS delivery_id, d.event_id, d.endpoint_id, d.attempt_count AS attempt)
+       SELECT e.*, c.delivery_id, c.event_id, c.attempt,
+              (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
+       FROM claimed c JOIN webhook_endpoints e ON e.tenant_id = c.tenant_id AND e.id = c.endpoint_id`,
+      [limit, perEndpoint, leaseMs],
+      'delivery_claim_slow_lane',
+    );
+    return rows.map(({ delivery_id, event_id: _e, attempt, event, ...endpoint }) => ({
+      deliveryId: delivery_id,
+      attempt,
+      endpoint,
+      event,
+    }));
+  }
+
   /** Gives a claimed attempt back (rate limited): due again at once. */
   async unclaim(tenantId: string, id: string): Promise<void> {
     await this.db.query(
@@ -151,12 +208,15 @@ export class WebhookDeliveryRepository {
     );
   }
 
-  /** Overdue pending deliveries whose jobs Redis may have lost. */
+  /** Overdue pending deliveries whose jobs Redis may have lost (fast-lane endpoints only). */
   overdue(graceMs: number, limit: number): Promise<DueDelivery[]> {
     return this.db.query<DueDelivery>(
-      `SELECT tenant_id, id, endpoint_id, attempt_count FROM webhook_deliveries
-       WHERE status = 'pending' AND next_attempt_at <= now() - ($1::int * interval '1 millisecond')
-       ORDER BY next_attempt_at LIMIT $2`,
+      // A slow endpoint's backlog is the slow lane's to take, not lost work.
+      `SELECT d.tenant_id, d.id, d.endpoint_id, d.attempt_count FROM webhook_deliveries d
+       WHERE d.status = 'pending' AND d.next_attempt_at <= now() - ($1::int * interval '1 millisecond')
+         AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e
+                         WHERE e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.slow_until > now())
+       ORDER BY d.next_attempt_at LIMIT $2`,
       [graceMs, limit],
       'deliveries_overdue',
     );

@@ -153,7 +153,6 @@ export class WebhookDeliveryService {
 
   /** After enable: queue what just moved from waiting to pending. */
   async enqueueDue(tenantId: string, endpointId: string): Promise<void> {
-    const due = await this.repo.dueForEndpoint(this.db, tenantId, endpointId);
-    await this.scheduler.enqueue(due, `m${Date.now()}`);
+    await this.scheduler.enqueueDue(tenantId, endpointId, `m${Date.now()}`);
   }
 }

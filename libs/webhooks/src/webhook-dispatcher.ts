@@ -15,11 +15,15 @@ import {
 import { StoredEvent } from '@app/events';
 import { SecurityError, SsrfGuard } from '@app/security';
 import { DeliveryScheduler } from './delivery-scheduler';
-import { EndpointLanes } from './endpoint-lanes';
+import { EndpointLanes, FAST_LANE_SLOTS, LaneSlot } from './endpoint-lanes';
 import { AttemptRecorder } from './attempt-recorder';
 import { PinnedHttpClient } from './pinned-http-client';
 import { parseSchedule, RetryPolicy } from './retry-schedule';
-import { ClaimedEventRow, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import {
+  ClaimedAttempt,
+  ClaimedEventRow,
+  WebhookDeliveryRepository,
+} from './webhook-delivery.repository';
 import { EndpointRow } from './webhook-endpoint.repository';
 import { WebhookEndpointService } from './webhook-endpoint.service';
 import { signatureHeader } from './webhook-signer';
@@ -71,17 +75,26 @@ function retryAfterMs(value: string | string[] | undefined, now: number): number
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** The slow lane's slots per worker, at most this many per endpoint, and how often it looks. */
+const SLOW_LANE_SLOTS = 32;
+const SLOW_LANE_PER_ENDPOINT = 8;
+const SLOW_LANE_POLL_MS = 250;
+
 /**
  * Signs and POSTs one delivery attempt (Standard Webhooks), records it, and then finishes the
- * delivery, schedules the next attempt, or disables the endpoint.
+ * delivery, schedules the next attempt, or disables the endpoint. Two lanes: the fast lane runs
+ * the delivery queue's jobs; the slow lane takes slow endpoints' due deliveries straight from
+ * PostgreSQL with a few slots of its own (see EndpointLanes).
  */
 @Injectable()
 export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, OnModuleInit {
   readonly queue = QueueName.Delivery as const;
-  readonly concurrency = 128;
+  readonly concurrency = FAST_LANE_SLOTS;
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly policy: RetryPolicy;
+  private readonly leaseMs: number;
   private readonly limiters = new Map<number, RateLimiterRedis>();
+  private slowLaneBusy = 0;
 
   constructor(
     private readonly config: LedgerlineConfig,
@@ -99,52 +112,85 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     private readonly recorder: AttemptRecorder,
   ) {
     this.policy = new RetryPolicy(parseSchedule(config.WEBHOOK_RETRY_SCHEDULE));
+    this.leaseMs = config.WEBHOOK_TIMEOUT_MS + 30000;
   }
 
   onModuleInit(): void {
     this.processors.register(this);
-    this.processors.register({
-      queue: QueueName.DeliverySlow,
-      concurrency: 32,
-      process: (job: Job<DeliveryJob>, token?: string) => this.run(job, token, 'slow'),
-    });
+    this.processors.every('webhook-slow-lane', SLOW_LANE_POLL_MS, () => this.pollSlowLane());
   }
 
-  process(job: Job<DeliveryJob>, token?: string): Promise<void> {
-    return this.run(job, token, 'fast');
-  }
-
-  private async run(
-    job: Job<DeliveryJob>,
-    token: string | undefined,
-    lane: 'fast' | 'slow',
-  ): Promise<void> {
+  async process(job: Job<DeliveryJob>, token?: string): Promise<void> {
     const { tenantId, deliveryId, attempt, endpointId } = job.data;
-    const due = {
-      tenant_id: tenantId,
-      id: deliveryId,
-      endpoint_id: endpointId,
-      attempt_count: attempt,
-    };
-    if (lane === 'fast' && this.lanes.isSlow(endpointId)) {
-      await this.scheduler.enqueue([due], `l${job.id}`);
-      return;
+    // A slow endpoint's delivery stays due in PostgreSQL, where the slow lane takes it.
+    const slot = await this.lanes.admit(tenantId, endpointId);
+    if (!slot) return;
+    try {
+      // A stale or duplicate job, a disabled endpoint or a delivery that moved on claims nothing.
+      const claimed = await this.deliveries.claimForAttempt(
+        tenantId,
+        deliveryId,
+        attempt,
+        this.leaseMs,
+      );
+      if (!claimed) return;
+      this.lanes.learn(endpointId, claimed.endpoint.slow_until);
+      const wait = await this.rateLimitWait(claimed.endpoint);
+      if (wait > 0) {
+        await this.deliveries.unclaim(tenantId, deliveryId);
+        return await this.later(job, token, wait);
+      }
+      await this.deliver(claimed, deliveryId, attempt, slot);
+    } finally {
+      slot.release();
     }
-    const leaseMs = this.config.WEBHOOK_TIMEOUT_MS + 30000;
-    // A stale or duplicate job, a disabled endpoint or a delivery that moved on claims nothing.
-    const claimed = await this.deliveries.claimForAttempt(tenantId, deliveryId, attempt, leaseMs);
-    if (!claimed) return;
-    const { endpoint, event } = claimed;
-    const wait = await this.rateLimitWait(endpoint);
-    if (wait > 0) {
-      await this.deliveries.unclaim(tenantId, deliveryId);
-      return this.later(job, token, wait);
+  }
+
+  private async pollSlowLane(): Promise<void> {
+    const free = SLOW_LANE_SLOTS - this.slowLaneBusy;
+    if (free <= 0) return;
+    const claimed = await this.deliveries.claimSlowLane(free, SLOW_LANE_PER_ENDPOINT, this.leaseMs);
+    for (const attempt of claimed) {
+      this.slowLaneBusy++;
+      void this.deliverInSlowLane(attempt).finally(() => this.slowLaneBusy--);
     }
+  }
+
+  private async deliverInSlowLane(
+    claimed: ClaimedAttempt & { deliveryId: string; attempt: number },
+  ): Promise<void> {
+    const { endpoint, deliveryId, attempt } = claimed;
+    try {
+      if ((await this.rateLimitWait(endpoint)) > 0) {
+        await this.deliveries.unclaim(endpoint.tenant_id, deliveryId);
+        return;
+      }
+      await this.deliver(claimed, deliveryId, attempt);
+    } catch (err) {
+      // The lease runs out and the delivery is due again: nothing is lost.
+      this.logger.warn(`slow-lane attempt of ${deliveryId} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private async deliver(
+    { endpoint, event }: ClaimedAttempt,
+    deliveryId: string,
+    attempt: number,
+    slot?: LaneSlot,
+  ): Promise<void> {
+    slot?.sending();
     const outcome = event
-      ? await this.attempt(endpoint, deliveryId, toStoredEvent(tenantId, event))
+      ? await this.attempt(endpoint, deliveryId, toStoredEvent(endpoint.tenant_id, event))
       : this.fail('event_erased', 0);
-    this.lanes.observe(endpoint.id, outcome.durationMs, outcome.error === 'timeout');
+    const backToFastLane = await this.lanes.observe(
+      endpoint.tenant_id,
+      endpoint.id,
+      outcome.durationMs,
+      outcome.statusCode !== null ? 'answered' : outcome.error === 'timeout' ? 'timeout' : 'error',
+    );
     await this.record(endpoint, deliveryId, attempt, outcome);
+    if (backToFastLane)
+      await this.scheduler.enqueueDue(endpoint.tenant_id, endpoint.id, `f${Date.now()}`);
   }
 
   private async later(
@@ -208,6 +254,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     };
     try {
       const res = await this.http.post(
+        endpoint.id,
         destination.url,
         destination.addresses[0],
         headers,

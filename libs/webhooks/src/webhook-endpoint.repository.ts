@@ -17,6 +17,8 @@ export interface EndpointRow {
   previous_secret_expires_at: Date | null;
   consecutive_failures: number;
   failing_since: Date | null;
+  /** Until when its attempts take the slow lane; null for the fast lane. */
+  slow_until: Date | null;
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
@@ -41,6 +43,7 @@ export class WebhookEndpointRepository {
       | 'deleted_at'
       | 'consecutive_failures'
       | 'failing_since'
+      | 'slow_until'
       | 'status'
       | 'disabled_reason'
       | 'previous_secret_sealed'
@@ -91,9 +94,9 @@ export class WebhookEndpointRepository {
   enabled(
     sql: Sql,
     tenantId: string,
-  ): Promise<Pick<EndpointRow, 'id' | 'event_types' | 'created_at'>[]> {
+  ): Promise<Pick<EndpointRow, 'id' | 'event_types' | 'created_at' | 'slow_until'>[]> {
     return sql.query(
-      `SELECT id, event_types, created_at FROM webhook_endpoints
+      `SELECT id, event_types, created_at, slow_until FROM webhook_endpoints
        WHERE tenant_id = $1 AND status = 'enabled' AND deleted_at IS NULL`,
       [tenantId],
       'endpoints_enabled',
@@ -114,5 +117,15 @@ export class WebhookEndpointRepository {
       [tenantId, id, ...keys.map((k) => set[k])],
     );
     return row;
+  }
+
+  /** Moves the endpoint to the slow lane until `until` (null: back to the fast lane). */
+  async setSlowUntil(tenantId: string, id: string, until: Date | null): Promise<void> {
+    // Operational state, not configuration: updated_at and the audit chain are left alone.
+    await this.db.query(
+      `UPDATE webhook_endpoints SET slow_until = $3 WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id, until],
+      'endpoint_slow_until',
+    );
   }
 }

@@ -3,13 +3,15 @@ import { IdGenerator, QueueName, Tx } from '@app/platform';
 import { StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { matchesEventType } from './event-type-pattern';
 import { DeliveryScheduler } from './delivery-scheduler';
+import { EndpointLanes } from './endpoint-lanes';
 import { DueDelivery, NewDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 
 /**
  * Matches each tenant's new events against its enabled endpoints and creates one delivery per
  * match (unique per event and endpoint), then enqueues them. An endpoint only receives events
- * that arrived after it was created (older ones only through `recover`).
+ * that arrived after it was created (older ones only through `recover`). Only fast-lane
+ * deliveries become jobs.
  */
 @Injectable()
 export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
@@ -22,6 +24,7 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly scheduler: DeliveryScheduler,
     private readonly ids: IdGenerator,
+    private readonly lanes: EndpointLanes,
   ) {
     super(deps);
   }
@@ -34,6 +37,7 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
   protected async consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<DueDelivery[]> {
     const endpoints = await this.endpoints.enabled(tx, tenantId);
     if (!endpoints.length) return [];
+    for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slow_until);
     const rows: NewDelivery[] = [];
     for (const event of events) {
       for (const endpoint of endpoints) {
@@ -51,7 +55,11 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
     return this.deliveries.insertMany(tx, tenantId, rows);
   }
 
+  /** A slow endpoint's new deliveries wait in PostgreSQL, where the slow lane takes them. */
   protected override afterCommit(_tenantId: string, created: DueDelivery[]): Promise<void> {
-    return this.scheduler.enqueue(created, 'a');
+    return this.scheduler.enqueue(
+      created.filter((d) => !this.lanes.isSlow(d.endpoint_id)),
+      'a',
+    );
   }
 }

@@ -6,8 +6,6 @@ export enum QueueName {
   Fanout = 'fanout',
   /** Per delivery: sign and POST one webhook attempt. */
   Delivery = 'delivery',
-  /** The same, for endpoints that answered slowly of late: they cannot take the fast lane's slots. */
-  DeliverySlow = 'delivery-slow',
   /** Periodic housekeeping: checkpoints, sweepers. */
   Maintenance = 'maintenance',
 }
@@ -30,6 +28,5 @@ export interface JobPayloads {
   [QueueName.Audit]: StreamJob;
   [QueueName.Fanout]: StreamJob;
   [QueueName.Delivery]: DeliveryJob;
-  [QueueName.DeliverySlow]: DeliveryJob;
   [QueueName.Maintenance]: Record<string, never>;
 }
