@@ -2,8 +2,16 @@ import { Body, Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/com
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Auth, AuthContext, DomainError, RequireScope, UuidParam } from '@app/platform';
+import {
+  Auth,
+  AuthContext,
+  DomainError,
+  registerFastPath,
+  RequireScope,
+  UuidParam,
+} from '@app/platform';
 import { PublishEventBatchDto, PublishEventDto } from './dto/publish-event.dto';
+import { isPlainValidBatch, isPlainValidEvent } from './dto/publish-event.fast-path';
 import { EventStore } from './event-store';
 import { toEventView } from './event-types';
 import { EventViewRegistry } from './event-view-registry';
@@ -16,6 +24,9 @@ function idempotencyKey(value: string | undefined): string | undefined {
   }
   return value;
 }
+
+registerFastPath(PublishEventDto, isPlainValidEvent);
+registerFastPath(PublishEventBatchDto, isPlainValidBatch);
 
 @ApiTags('events')
 @Controller('v1/events')
