@@ -156,13 +156,15 @@ export class WebhookDeliveryRepository {
   }
 
   /**
-   * The slow lane's claim: due deliveries of endpoints marked slow, at most `perEndpoint` each
-   * and `limit` in all, oldest first, leased like claimForAttempt's.
+   * The slow lane's claim: due deliveries of endpoints marked slow (but not those in `skip`,
+   * which have their share in flight), at most `perEndpoint` each and `limit` in all, oldest
+   * first, leased like claimForAttempt's.
    */
   async claimSlowLane(
     limit: number,
     perEndpoint: number,
     leaseMs: number,
+    skip: string[],
   ): Promise<(ClaimedAttempt & { deliveryId: string; attempt: number })[]> {
     const rows = await this.db.query<
       EndpointRow & {
@@ -180,6 +182,7 @@ export class WebhookDeliveryRepository {
              AND d.next_attempt_at <= now()
            ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) d
          WHERE e.slow_until > now() AND e.status = 'enabled' AND e.deleted_at IS NULL
+           AND e.id <> ALL($4::uuid[])
          LIMIT $1),
        claimed AS (
          UPDATE webhook_deliveries d SET next_attempt_at = now() + ($3::int * interval '1 millisecond')
@@ -189,7 +192,7 @@ export class WebhookDeliveryRepository {
        SELECT e.*, c.delivery_id, c.event_id, c.attempt,
               (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
        FROM claimed c JOIN webhook_endpoints e ON e.tenant_id = c.tenant_id AND e.id = c.endpoint_id`,
-      [limit, perEndpoint, leaseMs],
+      [limit, perEndpoint, leaseMs, skip],
       'delivery_claim_slow_lane',
     );
     return rows.map(({ delivery_id, event_id: _e, attempt, event, ...endpoint }) => ({

@@ -75,7 +75,7 @@ function retryAfterMs(value: string | string[] | undefined, now: number): number
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** The slow lane's slots per worker, at most this many per endpoint, and how often it looks. */
+/** The slow lane's slots per worker, about this many per endpoint, and how often it looks. */
 const SLOW_LANE_SLOTS = 32;
 const SLOW_LANE_PER_ENDPOINT = 8;
 const SLOW_LANE_POLL_MS = 250;
@@ -95,6 +95,8 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
   private readonly leaseMs: number;
   private readonly limiters = new Map<number, RateLimiterRedis>();
   private slowLaneBusy = 0;
+  /** Slow-lane attempts in flight per endpoint: one slow endpoint cannot take all the slots. */
+  private readonly slowLaneByEndpoint = new Map<string, number>();
 
   constructor(
     private readonly config: LedgerlineConfig,
@@ -149,10 +151,25 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
   private async pollSlowLane(): Promise<void> {
     const free = SLOW_LANE_SLOTS - this.slowLaneBusy;
     if (free <= 0) return;
-    const claimed = await this.deliveries.claimSlowLane(free, SLOW_LANE_PER_ENDPOINT, this.leaseMs);
+    const full = [...this.slowLaneByEndpoint]
+      .filter(([, n]) => n >= SLOW_LANE_PER_ENDPOINT)
+      .map(([id]) => id);
+    const claimed = await this.deliveries.claimSlowLane(
+      free,
+      SLOW_LANE_PER_ENDPOINT,
+      this.leaseMs,
+      full,
+    );
     for (const attempt of claimed) {
+      const endpointId = attempt.endpoint.id;
       this.slowLaneBusy++;
-      void this.deliverInSlowLane(attempt).finally(() => this.slowLaneBusy--);
+      this.slowLaneByEndpoint.set(endpointId, (this.slowLaneByEndpoint.get(endpointId) ?? 0) + 1);
+      void this.deliverInSlowLane(attempt).finally(() => {
+        this.slowLaneBusy--;
+        const left = this.slowLaneByEndpoint.get(endpointId)! - 1;
+        if (left > 0) this.slowLaneByEndpoint.set(endpointId, left);
+        else this.slowLaneByEndpoint.delete(endpointId);
+      });
     }
   }
 
