@@ -1,5 +1,3 @@
-import canonicalize from 'canonicalize';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +12,10 @@ interface ChainCheck {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const tool = require('./tools/verify-chain.js') as {
   verify(exportFile: string, publicKeyFile?: string, checkpointsFile?: string): Promise<ChainCheck>;
+  /** The SPEC section 4 hash, written independently of the service's code. */
+  entryHash(entry: object): string;
 };
+const { entryHash } = tool;
 
 interface Entry {
   seq: number;
@@ -30,15 +31,6 @@ interface Entry {
   recordedAt: string;
   prevHash: string;
   hash: string;
-}
-
-/** The SPEC section 4 hash, written independently of the service's code. */
-function entryHash(entry: Entry): string {
-  const { hash: _hash, prevHash, ...rest } = entry;
-  return createHash('sha256')
-    .update(Buffer.from(prevHash, 'hex'))
-    .update(canonicalize(rest)!, 'utf8')
-    .digest('hex');
 }
 
 /**

@@ -46,8 +46,26 @@ interface ClaimInput {
 }
 
 export interface ClaimedAttempt {
+  deliveryId: string;
+  /** The attempt number the claim took. */
+  attempt: number;
   endpoint: EndpointRow;
   event: ClaimedEventRow | null;
+}
+
+type ClaimedRow = EndpointRow & {
+  delivery_id: string;
+  attempt: number;
+  event: ClaimedEventRow | null;
+};
+
+/** What both claims load after their UPDATE (a CTE named `claimed`): endpoint and event. */
+const LOAD_CLAIMED = `SELECT e.*, c.delivery_id, c.attempt,
+         (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
+       FROM claimed c JOIN webhook_endpoints e ON e.tenant_id = c.tenant_id AND e.id = c.endpoint_id`;
+
+function toClaimed({ delivery_id, attempt, event, ...endpoint }: ClaimedRow): ClaimedAttempt {
+  return { deliveryId: delivery_id, attempt, endpoint, event };
 }
 
 export interface NewDelivery {
@@ -112,9 +130,7 @@ export class WebhookDeliveryRepository {
   }
 
   private async claimMany(inputs: ClaimInput[]): Promise<(ClaimedAttempt | null)[]> {
-    const rows = await this.db.query<
-      EndpointRow & { delivery_id: string; event_id: string; event: ClaimedEventRow | null }
-    >(
+    const rows = await this.db.query<ClaimedRow>(
       // Deliveries are found by primary key alone, before their endpoints are joined: with stale
       // statistics a plan that walked each endpoint's deliveries instead read thousands of rows
       // per claim. The UPDATE repeats the checks, so a row that moved meanwhile is not claimed.
@@ -133,10 +149,8 @@ export class WebhookDeliveryRepository {
          FROM ready r
          WHERE d.tenant_id = r.tenant_id AND d.id = r.id AND d.status = 'pending' AND d.attempt_count = r.attempt
            AND d.next_attempt_at <= now() + interval '1 second'
-         RETURNING d.tenant_id, d.id AS delivery_id, d.event_id, d.endpoint_id)
-       SELECT e.*, c.delivery_id, c.event_id,
-              (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
-       FROM claimed c JOIN webhook_endpoints e ON e.tenant_id = c.tenant_id AND e.id = c.endpoint_id`,
+         RETURNING d.tenant_id, d.id AS delivery_id, d.event_id, d.endpoint_id, d.attempt_count AS attempt)
+       ${LOAD_CLAIMED}`,
       [
         inputs.map((i) => i.tenantId),
         inputs.map((i) => i.id),
@@ -150,8 +164,7 @@ export class WebhookDeliveryRepository {
       const row = byDelivery.get(input.id);
       if (!row) return null;
       byDelivery.delete(input.id); // a duplicate job in the same batch gets nothing
-      const { delivery_id: _d, event_id: _e, event, ...endpoint } = row;
-      return { endpoint, event };
+      return toClaimed(row);
     });
   }
 
@@ -165,15 +178,8 @@ export class WebhookDeliveryRepository {
     perEndpoint: number,
     leaseMs: number,
     skip: string[],
-  ): Promise<(ClaimedAttempt & { deliveryId: string; attempt: number })[]> {
-    const rows = await this.db.query<
-      EndpointRow & {
-        delivery_id: string;
-        event_id: string;
-        attempt: number;
-        event: ClaimedEventRow | null;
-      }
-    >(
+  ): Promise<ClaimedAttempt[]> {
+    const rows = await this.db.query<ClaimedRow>(
       `WITH picked AS MATERIALIZED (
          SELECT d.tenant_id, d.id FROM webhook_endpoints e
          CROSS JOIN LATERAL (
@@ -189,18 +195,11 @@ export class WebhookDeliveryRepository {
          FROM picked p
          WHERE d.tenant_id = p.tenant_id AND d.id = p.id
          RETURNING d.tenant_id, d.id AS delivery_id, d.event_id, d.endpoint_id, d.attempt_count AS attempt)
-       SELECT e.*, c.delivery_id, c.event_id, c.attempt,
-              (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
-       FROM claimed c JOIN webhook_endpoints e ON e.tenant_id = c.tenant_id AND e.id = c.endpoint_id`,
+       ${LOAD_CLAIMED}`,
       [limit, perEndpoint, leaseMs, skip],
       'delivery_claim_slow_lane',
     );
-    return rows.map(({ delivery_id, event_id: _e, attempt, event, ...endpoint }) => ({
-      deliveryId: delivery_id,
-      attempt,
-      endpoint,
-      event,
-    }));
+    return rows.map(toClaimed);
   }
 
   /** Gives a claimed attempt back (rate limited): due again at once. */

@@ -142,7 +142,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
         await this.deliveries.unclaim(tenantId, deliveryId);
         return await this.later(job, token, wait);
       }
-      await this.deliver(claimed, deliveryId, attempt, slot);
+      await this.deliver(claimed, slot);
     } finally {
       slot.release();
     }
@@ -173,16 +173,14 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     }
   }
 
-  private async deliverInSlowLane(
-    claimed: ClaimedAttempt & { deliveryId: string; attempt: number },
-  ): Promise<void> {
-    const { endpoint, deliveryId, attempt } = claimed;
+  private async deliverInSlowLane(claimed: ClaimedAttempt): Promise<void> {
+    const { endpoint, deliveryId } = claimed;
     try {
       if ((await this.rateLimitWait(endpoint)) > 0) {
         await this.deliveries.unclaim(endpoint.tenant_id, deliveryId);
         return;
       }
-      await this.deliver(claimed, deliveryId, attempt);
+      await this.deliver(claimed);
     } catch (err) {
       // The lease runs out and the delivery is due again: nothing is lost.
       this.logger.warn(`slow-lane attempt of ${deliveryId} failed: ${(err as Error).message}`);
@@ -190,9 +188,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
   }
 
   private async deliver(
-    { endpoint, event }: ClaimedAttempt,
-    deliveryId: string,
-    attempt: number,
+    { endpoint, event, deliveryId, attempt }: ClaimedAttempt,
     slot?: LaneSlot,
   ): Promise<void> {
     slot?.sending();
