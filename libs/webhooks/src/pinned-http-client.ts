@@ -10,6 +10,8 @@ export interface PostResult {
 }
 
 const BODY_KEEP = 1024;
+// Pools are per endpoint: beyond this many, the least recently used one is closed.
+const MAX_POOLS = 1000;
 const BODY_READ_LIMIT = 64 * 1024;
 
 /**
@@ -26,7 +28,10 @@ export class PinnedHttpClient implements OnApplicationShutdown {
   private agentFor(endpointId: string, origin: string, address: string): Agent {
     const key = `${endpointId}|${origin}|${address}`;
     let agent = this.agents.get(key);
-    if (!agent) {
+    if (agent) {
+      // Map order is use order: the first entry is the pool used least recently.
+      this.agents.delete(key);
+    } else {
       const family = isIP(address);
       agent = new Agent({
         keepAliveTimeout: 30000,
@@ -43,9 +48,9 @@ export class PinnedHttpClient implements OnApplicationShutdown {
           ) => (opts.all ? cb(null, [{ address, family }]) : cb(null, address, family)),
         },
       });
-      if (this.agents.size > 1000) this.evictAll();
-      this.agents.set(key, agent);
+      if (this.agents.size >= MAX_POOLS) this.evictLeastRecentlyUsed();
     }
+    this.agents.set(key, agent);
     return agent;
   }
 
@@ -85,9 +90,10 @@ export class PinnedHttpClient implements OnApplicationShutdown {
     };
   }
 
-  private evictAll(): void {
-    for (const agent of this.agents.values()) void agent.close().catch(() => undefined);
-    this.agents.clear();
+  private evictLeastRecentlyUsed(): void {
+    const [key, agent] = this.agents.entries().next().value!;
+    this.agents.delete(key);
+    void agent.close().catch(() => undefined); // lets its requests in flight finish
   }
 
   async onApplicationShutdown(): Promise<void> {
