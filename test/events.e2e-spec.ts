@@ -116,6 +116,35 @@ describe('POST /v1/events', () => {
       expect(rows.map((r) => r.subject)).toEqual(['a', 'b', 'c']);
     });
 
+    it('numbers each tenant without gaps or repeats when batches of two tenants commit together', async () => {
+      const batches = Array.from({ length: 40 }, (_, b) =>
+        ll.request('POST', '/v1/events/batch', {
+          key: b % 2 ? globex.apiKey : acme.apiKey,
+          body: { events: Array.from({ length: 25 }, (_, i) => event({ subject: `${b}/${i}` })) },
+        }),
+      );
+      const answers = await Promise.all(batches);
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+      for (const tenant of [acme, globex]) {
+        const [stream] = await ll.sql(
+          `SELECT count(*)::int AS n, min(position)::int AS first, max(position)::int AS last,
+                  (SELECT position::int FROM tenant_streams WHERE tenant_id = $1) AS head
+           FROM events WHERE tenant_id = $1`,
+          [tenant.tenantId],
+        );
+        expect(stream).toEqual({ n: stream.last, first: 1, last: stream.head, head: stream.head });
+      }
+      // Each request's events keep their order on consecutive positions.
+      for (const a of answers) {
+        const rows = await ll.sql<{ id: string; position: string }>(
+          'SELECT id, position FROM events WHERE id = ANY($1) ORDER BY position',
+          [a.body.ids],
+        );
+        expect(rows.map((r) => r.id)).toEqual(a.body.ids);
+        expect(Number(rows[24].position) - Number(rows[0].position)).toBe(24);
+      }
+    });
+
     it('is all or nothing', async () => {
       const before = await countEvents();
       const bad = await ll.request('POST', '/v1/events/batch', {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Database, DomainError, Metrics, Tx } from '@app/platform';
 import { EventStore } from './event-store';
 import { NewEvent } from './event-types';
@@ -30,9 +30,10 @@ interface KeyRow {
 }
 
 const MAX_EVENTS_PER_COMMIT = 2000;
-// One commit at a time: a tenant's commits serialise on its position row anyway, and requests that
-// arrive meanwhile make the next batch bigger (measured: 2,640 vs 1,870 req/s with 2 in flight).
-const MAX_COMMITS_IN_FLIGHT = 1;
+// Two commits in flight: the next batch is built and sent while the previous one commits, and
+// waits on the tenant's stream row only for the insert itself (measured with 8 clients posting
+// 100-event batches: ratio to raw inserts 0.56-0.59 with two, 0.49-0.58 with one).
+const MAX_COMMITS_IN_FLIGHT = 2;
 
 /** PostgreSQL data exceptions (class 22) and integrity violations (class 23) come from input. */
 const slotOf = (s: IngestRequest) => `${s.tenantId}\u0000${s.idempotency?.key ?? ''}`;
@@ -56,7 +57,7 @@ const conflict = () =>
  * keys are resolved inside the same transaction.
  */
 @Injectable()
-export class EventIngestor {
+export class EventIngestor implements OnApplicationShutdown {
   private queue: Submission[] = [];
   private inFlight = 0;
   /** Keys being processed by this process, so two requests with one key share one outcome. */
@@ -67,6 +68,14 @@ export class EventIngestor {
     private readonly store: EventStore,
     private readonly metrics: Metrics,
   ) {}
+
+  /**
+   * The HTTP server closes first, but a request whose client hung up can still be queued here:
+   * finish it before the database pool closes (Events shuts down before Platform).
+   */
+  async onApplicationShutdown(): Promise<void> {
+    while (this.inFlight || this.queue.length) await new Promise((r) => setTimeout(r, 10));
+  }
 
   ingest(request: IngestRequest): Promise<IngestAnswer> {
     const idem = request.idempotency;

@@ -45,6 +45,59 @@ function fromRow(r: EventRow): StoredEvent {
   };
 }
 
+// Dates go in as ISO strings: a Date's toJSON takes JSON.stringify off its fast path (4x slower).
+type NewEventRow = Omit<EventRow, 'position' | 'occurred_at' | 'received_at'> & {
+  occurred_at: string;
+  received_at: string;
+};
+
+// A request's events share one receivedAt (and usually occurredAt): format it once.
+let lastDate: Date | undefined;
+let lastIso = '';
+function iso(d: Date): string {
+  if (d !== lastDate) {
+    lastIso = d.toISOString();
+    lastDate = d;
+  }
+  return lastIso;
+}
+
+function toRow(e: NewEvent): NewEventRow {
+  return {
+    tenant_id: e.tenantId,
+    id: e.id,
+    type: e.type,
+    subject: e.subject,
+    actor_type: e.actor.type,
+    actor_id: e.actor.id,
+    acting_as_tenant_id: e.actingAsTenantId,
+    occurred_at: iso(e.occurredAt),
+    received_at: iso(e.receivedAt),
+    data: e.data,
+  };
+}
+
+const APPEND = `
+  WITH e AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+      tenant_id uuid, id uuid, type text, subject text, actor_type text, actor_id text,
+      acting_as_tenant_id uuid, occurred_at timestamptz, received_at timestamptz, data jsonb
+    )) WITH ORDINALITY AS e(tenant_id, id, type, subject, actor_type, actor_id,
+                            acting_as_tenant_id, occurred_at, received_at, data, n)
+  ), counts AS (
+    SELECT tenant_id, count(*) AS n FROM e GROUP BY tenant_id
+  ), reserved AS (
+    INSERT INTO tenant_streams (tenant_id, position)
+    SELECT tenant_id, n FROM counts ORDER BY tenant_id
+    ON CONFLICT (tenant_id) DO UPDATE SET position = tenant_streams.position + EXCLUDED.position
+    RETURNING tenant_id, position
+  )
+  INSERT INTO events (${COLUMNS})
+  SELECT e.tenant_id, e.id, r.position - c.n + row_number() OVER (PARTITION BY e.tenant_id ORDER BY e.n),
+         e.type, e.subject, e.actor_type, e.actor_id, e.acting_as_tenant_id, e.occurred_at,
+         e.received_at, e.data
+  FROM e JOIN reserved r USING (tenant_id) JOIN counts c USING (tenant_id)`;
+
 /** The event store, which is also the outbox: every accepted event is a row here first. */
 @Injectable()
 export class EventStore {
@@ -58,7 +111,7 @@ export class EventStore {
   ) {}
 
   /** Records Ledgerline's own changes (reserved types) as events, so they are audited and delivered. */
-  record(sql: Sql, ...events: SystemEvent[]): Promise<StoredEvent[]> {
+  record(sql: Sql, ...events: SystemEvent[]): Promise<void> {
     const now = this.clock.now();
     return this.append(
       sql,
@@ -73,49 +126,15 @@ export class EventStore {
   }
 
   /**
-   * Appends inside the caller's transaction. Positions are reserved per tenant in tenant-id
-   * order (so two writers never deadlock) and the tenant row stays locked until commit.
+   * Appends inside the caller's transaction, in one statement: positions are reserved per tenant
+   * in tenant-id order (so two writers never deadlock) and numbered in the order given. The tenant
+   * row stays locked until commit, so a reader that sees position n has seen every one before it.
+   * The rows travel as one JSON document, built before the lock is taken: JSON.stringify is
+   * native, while pg escapes every element of a parameter array in JavaScript.
    */
-  async append(sql: Sql, events: NewEvent[]): Promise<StoredEvent[]> {
-    if (!events.length) return [];
-    const counts = new Map<string, number>();
-    for (const e of events) counts.set(e.tenantId, (counts.get(e.tenantId) ?? 0) + 1);
-    const tenants = [...counts.keys()].sort();
-    const reserved = await sql.query<{ tenant_id: string; position: number }>(
-      `INSERT INTO tenant_streams (tenant_id, position)
-       SELECT * FROM unnest($1::uuid[], $2::bigint[])
-       ON CONFLICT (tenant_id) DO UPDATE SET position = tenant_streams.position + EXCLUDED.position
-       RETURNING tenant_id, position`,
-      [tenants, tenants.map((t) => counts.get(t))],
-      'event_store_reserve',
-    );
-    const next = new Map<string, number>();
-    for (const r of reserved) next.set(r.tenant_id, r.position - counts.get(r.tenant_id)! + 1);
-    const stored = events.map((e) => {
-      const position = next.get(e.tenantId)!;
-      next.set(e.tenantId, position + 1);
-      return { ...e, position };
-    });
-    await sql.query(
-      `INSERT INTO events (${COLUMNS})
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-                            $7::text[], $8::uuid[], $9::timestamptz[], $10::timestamptz[], $11::jsonb[])`,
-      [
-        stored.map((e) => e.tenantId),
-        stored.map((e) => e.id),
-        stored.map((e) => e.position),
-        stored.map((e) => e.type),
-        stored.map((e) => e.subject),
-        stored.map((e) => e.actor.type),
-        stored.map((e) => e.actor.id),
-        stored.map((e) => e.actingAsTenantId),
-        stored.map((e) => e.occurredAt),
-        stored.map((e) => e.receivedAt),
-        stored.map((e) => JSON.stringify(e.data)),
-      ],
-      'event_store_insert',
-    );
-    return stored;
+  async append(sql: Sql, events: NewEvent[]): Promise<void> {
+    if (!events.length) return;
+    await sql.query(APPEND, [JSON.stringify(events.map(toRow))], 'event_store_append');
   }
 
   async findById(tenantId: string, id: string): Promise<StoredEvent | null> {

@@ -10,6 +10,10 @@ describe('IdGenerator', () => {
       expect(id[14]).toBe('7');
       expect('89ab').toContain(id[19]);
     }
+    const before = Date.now();
+    const stamped = parseInt(ids.next().replace('-', '').slice(0, 12), 16);
+    expect(stamped).toBeGreaterThanOrEqual(before);
+    expect(stamped).toBeLessThanOrEqual(Date.now());
     const later = ids.next();
     expect(later.slice(0, 13) >= made[0].slice(0, 13)).toBe(true);
   });

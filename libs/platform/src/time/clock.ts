@@ -19,8 +19,7 @@ export class IdGenerator {
       this.offset = 0;
     }
     const bytes = Buffer.from(this.pool.subarray(this.offset, (this.offset += 16)));
-    const ms = BigInt(Date.now());
-    for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+    bytes.writeUIntBE(Date.now(), 0, 6); // 48-bit milliseconds
     bytes[6] = (bytes[6] & 0x0f) | 0x70;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     const hex = bytes.toString('hex');
