@@ -154,5 +154,14 @@ describe('API keys, scopes and tenant isolation', () => {
     expect(ready.headers.get('x-content-type-options')).toBe('nosniff');
     expect(ready.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(ready.headers.get('referrer-policy')).toBeTruthy();
+    // Error answers carry them too, including the ones Fastify gives before routing.
+    for (const answer of [
+      await ll.request('GET', '/v1/nowhere'),
+      await ll.request('POST', '/v1/events', { key: acme.apiKey, raw: '{"broken' }),
+    ]) {
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+      expect(answer.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    }
   });
 });
