@@ -293,10 +293,26 @@ describe('POST /v1/events', () => {
       expect(got.body.data.q).toBe(nasty.replace('\u0000', ''));
     });
 
-    it('answers 4xx for NUL characters in strings instead of a database error', async () => {
-      const res = await publish(event({ data: { s: 'a\u0000b' } }));
-      expect(res.status).toBeLessThan(500);
-      expect(res.status).toBeGreaterThanOrEqual(400);
+    it('answers 4xx for NUL characters and lone surrogates instead of a database error', async () => {
+      const before = await countEvents();
+      const raw = JSON.stringify(event({ subject: 'x', data: { s: 'y' } }));
+      for (const res of [
+        await publish(event({ data: { s: 'a\u0000b' } })),
+        await publish(event({ subject: 'a\u0000b' })),
+        await publish(event({ actor: { type: 'user', id: 'a\u0000b' } })),
+        await ll.request('POST', '/v1/events', {
+          key: acme.apiKey,
+          raw: raw.replace('"x"', '"\\udc00"'),
+        }),
+        await ll.request('POST', '/v1/events', {
+          key: acme.apiKey,
+          raw: raw.replace('"y"', '"\\ud800"'),
+        }),
+      ]) {
+        expect(res.status).toBeLessThan(500);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+      }
+      expect(await countEvents()).toBe(before);
     });
 
     it("isolates one request's unstorable value from the requests committed with it", async () => {
