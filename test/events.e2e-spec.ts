@@ -359,4 +359,26 @@ describe('POST /v1/events', () => {
       }
     });
   });
+
+  // Last: it stops the API.
+  it('keeps every 202 of a burst cut short by SIGTERM, logs no error and exits 0', async () => {
+    const burst = Array.from({ length: 40 }, (_, b) =>
+      ll
+        .request('POST', '/v1/events/batch', {
+          key: acme.apiKey,
+          body: { events: Array.from({ length: 50 }, (_, i) => event({ subject: `t/${b}/${i}` })) },
+        })
+        .catch(() => null),
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await ll.stopProc(ll.apis[0], 'SIGTERM')).toBe(0);
+    const answers = await Promise.all(burst);
+    const accepted = answers.filter((a) => a?.status === 202).flatMap((a) => a!.body.ids);
+    const [{ n }] = await ll.sql('SELECT count(*)::int AS n FROM events WHERE id = ANY($1)', [
+      accepted,
+    ]);
+    expect(n).toBe(accepted.length);
+    for (const a of answers) if (a) expect([202, 503]).toContain(a.status);
+    expect(ll.logs()).not.toMatch(/"level":(50|60)/);
+  });
 });
