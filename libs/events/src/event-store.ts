@@ -98,6 +98,9 @@ const APPEND = `
          e.received_at, e.data
   FROM e JOIN reserved r USING (tenant_id) JOIN counts c USING (tenant_id)`;
 
+/** Encoded by EventStore.encode: JSON array elements, empty for no events. */
+export type EncodedEvents = string & { readonly __encodedEvents: unique symbol };
+
 /** The event store, which is also the outbox: every accepted event is a row here first. */
 @Injectable()
 export class EventStore {
@@ -129,12 +132,24 @@ export class EventStore {
    * Appends inside the caller's transaction, in one statement: positions are reserved per tenant
    * in tenant-id order (so two writers never deadlock) and numbered in the order given. The tenant
    * row stays locked until commit, so a reader that sees position n has seen every one before it.
-   * The rows travel as one JSON document, built before the lock is taken: JSON.stringify is
-   * native, while pg escapes every element of a parameter array in JavaScript.
    */
-  async append(sql: Sql, events: NewEvent[]): Promise<void> {
-    if (!events.length) return;
-    await sql.query(APPEND, [JSON.stringify(events.map(toRow))], 'event_store_append');
+  append(sql: Sql, events: NewEvent[]): Promise<void> {
+    return this.appendEncoded(sql, [this.encode(events)]);
+  }
+
+  /**
+   * Events as JSON array elements, ready to be joined with others and appended. The rows travel as
+   * one JSON document, encoded before any lock is taken: JSON.stringify is native, while pg
+   * escapes every element of a parameter array in JavaScript.
+   */
+  encode(events: NewEvent[]): EncodedEvents {
+    return JSON.stringify(events.map(toRow)).slice(1, -1) as EncodedEvents;
+  }
+
+  async appendEncoded(sql: Sql, encoded: EncodedEvents[]): Promise<void> {
+    const parts = encoded.filter((e) => e.length);
+    if (!parts.length) return;
+    await sql.query(APPEND, [`[${parts.join(',')}]`], 'event_store_append');
   }
 
   async findById(tenantId: string, id: string): Promise<StoredEvent | null> {
