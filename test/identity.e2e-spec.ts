@@ -154,7 +154,7 @@ describe('API keys, scopes and tenant isolation', () => {
     expect(ready.headers.get('x-content-type-options')).toBe('nosniff');
     expect(ready.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(ready.headers.get('referrer-policy')).toBeTruthy();
-    // Error answers carry them too, including the ones Fastify gives before routing.
+    // Error answers carry them too: an unknown route and a body the parser refuses.
     for (const answer of [
       await ll.request('GET', '/v1/nowhere'),
       await ll.request('POST', '/v1/events', { key: acme.apiKey, raw: '{"broken' }),

@@ -92,4 +92,39 @@ describe('EventIngestor', () => {
     expect(held.appended.flat()).toHaveLength(5);
     await Promise.all(answers);
   });
+
+  it('runs the transaction again when a key is purged between its claim and its read', async () => {
+    const names: string[] = [];
+    let claims = 0;
+    const tx = {
+      query: (_text: string, values: string[][], name: string) => {
+        names.push(name);
+        if (name === 'idempotency_claim' && ++claims === 1) return Promise.resolve([]);
+        if (name === 'idempotency_claim') {
+          return Promise.resolve([{ tenant_id: values[0][0], key: values[1][0] }]);
+        }
+        return Promise.resolve([]); // the lookup finds nothing: purged meanwhile
+      },
+    } as unknown as Record<string, unknown>;
+    const db = {
+      transaction: (work: (t: typeof tx) => Promise<unknown>) => work(tx),
+      query: () => Promise.resolve([]),
+    } as unknown as Database;
+    const keyed = new EventIngestor(
+      db,
+      new EventStore(db, new IdGenerator(), new Clock()),
+      new Metrics(),
+    );
+    const answer = await keyed.ingest({
+      ...request([newEvent()]),
+      idempotency: { key: 'k1', requestHash: 'h' },
+    });
+    expect(answer.status).toBe(202);
+    expect(names).toEqual([
+      'idempotency_claim',
+      'idempotency_lookup',
+      'idempotency_claim',
+      'event_store_append',
+    ]);
+  });
 });

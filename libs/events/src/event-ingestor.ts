@@ -199,7 +199,10 @@ export class EventIngestor implements OnApplicationShutdown {
     );
     const stored = new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.key}`, r]));
     for (const s of lost) {
-      const row = stored.get(`${s.tenantId}\u0000${s.idempotency!.key}`)!;
+      const row = stored.get(`${s.tenantId}\u0000${s.idempotency!.key}`);
+      // Purged between the claim and this read: running the transaction again claims it afresh.
+      if (!row)
+        throw Object.assign(new Error('idempotency key purged meanwhile'), { code: '40001' });
       result.set(
         s,
         row.request_hash === s.idempotency!.requestHash
