@@ -188,9 +188,8 @@ async function publishBatches(stack, total, size = 500, concurrency = 4, make = 
   await Promise.all(Array.from({ length: concurrency }, loop));
 }
 
-/** Publishes single events at a steady rate; resolves with their ids. */
 /**
- * Publishes single events at a steady rate. undici's request on a keep-alive pool, not fetch:
+ * Publishes single events at a steady rate; resolves with their ids. undici's request on a keep-alive pool, not fetch:
  * fetch cost the load generator a third of a core at 200 requests/s, CPU the stack under test
  * then did not have.
  */

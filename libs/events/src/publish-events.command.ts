@@ -68,17 +68,11 @@ export class PublishEventsHandler implements ICommandHandler<PublishEventsComman
     }
     const occurredAt = dto.occurredAt ? new Date(dto.occurredAt) : receivedAt;
     const year = occurredAt.getUTCFullYear();
-    // ISO 8601 also has week and ordinal dates ("2020-W01", "2020-366") that Date cannot read.
-    if (Number.isNaN(year)) {
+    // NaN too: ISO 8601 also has week and ordinal dates ("2020-W01", "2020-366") Date cannot read.
+    if (!(year >= 1 && year <= 9999)) {
       throw DomainError.invalid(
         field.replace(/type$/, 'occurredAt'),
-        'occurredAt must be a calendar date-time such as 2026-11-22T10:00:00Z',
-      );
-    }
-    if (year < 1 || year > 9999) {
-      throw DomainError.invalid(
-        field.replace(/type$/, 'occurredAt'),
-        'occurredAt must fall in the years 0001-9999',
+        'occurredAt must be a calendar date-time in the years 0001-9999',
       );
     }
     return {

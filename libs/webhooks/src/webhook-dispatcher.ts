@@ -94,7 +94,6 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
   private readonly policy: RetryPolicy;
   private readonly leaseMs: number;
   private readonly limiters = new Map<number, RateLimiterRedis>();
-  private slowLaneBusy = 0;
   /** Slow-lane attempts in flight per endpoint: one slow endpoint cannot take all the slots. */
   private readonly slowLaneByEndpoint = new Map<string, number>();
 
@@ -149,7 +148,9 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
   }
 
   private async pollSlowLane(): Promise<void> {
-    const free = SLOW_LANE_SLOTS - this.slowLaneBusy;
+    let busy = 0;
+    for (const n of this.slowLaneByEndpoint.values()) busy += n;
+    const free = SLOW_LANE_SLOTS - busy;
     if (free <= 0) return;
     const full = [...this.slowLaneByEndpoint]
       .filter(([, n]) => n >= SLOW_LANE_PER_ENDPOINT)
@@ -162,10 +163,8 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     );
     for (const attempt of claimed) {
       const endpointId = attempt.endpoint.id;
-      this.slowLaneBusy++;
       this.slowLaneByEndpoint.set(endpointId, (this.slowLaneByEndpoint.get(endpointId) ?? 0) + 1);
       void this.deliverInSlowLane(attempt).finally(() => {
-        this.slowLaneBusy--;
         const left = this.slowLaneByEndpoint.get(endpointId)! - 1;
         if (left > 0) this.slowLaneByEndpoint.set(endpointId, left);
         else this.slowLaneByEndpoint.delete(endpointId);
