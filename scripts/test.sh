@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/services.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run -s build
-npx jest --config jest.config.js --silent
+npx jest --config jest.config.js --silent --coverage
+node test/tools/coverage-by-lib.js
 npx jest --config test/jest-e2e.config.js --runInBand

@@ -1,7 +1,7 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { sign, verify, createPublicKey } from 'node:crypto';
-import { Clock, Database, LedgerlineConfig, ProcessorRegistry, Tx } from '@app/platform';
+import { Clock, Database, LedgerlineConfig, Periodic, Tx } from '@app/platform';
 import { EventStore } from '@app/events';
 import { KeyMaterial } from '@app/identity';
 import { ChainName } from './audit-entry';
@@ -51,21 +51,14 @@ export function checkpointPayload(c: Omit<Checkpoint, 'signature'>): Buffer {
  * an `audit.checkpoint` event, so webhook subscribers keep copies outside the database.
  */
 @Injectable()
-export class CheckpointService implements OnModuleInit {
+export class CheckpointService {
   constructor(
     private readonly db: Database,
     private readonly keys: KeyMaterial,
     private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly config: LedgerlineConfig,
-    private readonly processors: ProcessorRegistry,
   ) {}
-
-  onModuleInit(): void {
-    this.processors.every('audit-checkpoints', this.config.AUDIT_CHECKPOINT_INTERVAL_MS, () =>
-      this.sweep(),
-    );
-  }
 
   /**
    * Signs the entries just appended so that no more than AUDIT_CHECKPOINT_EVERY_ENTRIES in a row
@@ -92,6 +85,10 @@ export class CheckpointService implements OnModuleInit {
   }
 
   /** Checkpoints every chain head that moved since its last checkpoint. */
+  @Periodic(
+    'audit-checkpoints',
+    (self: CheckpointService) => self.config.AUDIT_CHECKPOINT_INTERVAL_MS,
+  )
   async sweep(): Promise<number> {
     const due = await this.db.query<{ tenant_id: string; chain: ChainName }>(
       `SELECT h.tenant_id, h.chain FROM audit_chain_heads h

@@ -1,8 +1,14 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
-import { Database, LedgerlineConfig, QueueRegistry } from '@app/platform';
+import {
+  Database,
+  JobIds,
+  LedgerlineConfig,
+  ProcessorRegistry,
+  QueueRegistry,
+  STREAM_QUEUES,
+} from '@app/platform';
 import { EVENTS_CHANNEL } from './event-store';
-import { StreamConsumerRegistry } from './stream-consumer-registry';
 
 const POLL_MS = 1000;
 
@@ -30,7 +36,7 @@ export class EventRelay implements OnApplicationShutdown {
     private readonly db: Database,
     private readonly config: LedgerlineConfig,
     private readonly queues: QueueRegistry,
-    private readonly consumers: StreamConsumerRegistry,
+    private readonly processors: ProcessorRegistry,
   ) {}
 
   async start(): Promise<void> {
@@ -81,7 +87,8 @@ export class EventRelay implements OnApplicationShutdown {
   /** One pass: returns how many jobs it added (or re-added). */
   async pass(): Promise<number> {
     let added = 0;
-    for (const consumer of this.consumers.all()) {
+    const declared = this.processors.declared().processors;
+    for (const consumer of STREAM_QUEUES.filter((q) => declared.has(q))) {
       const lagging = await this.db.query<{ tenant_id: string; position: number }>(
         `SELECT s.tenant_id, s.position FROM tenant_streams s
          LEFT JOIN stream_cursors c ON c.tenant_id = s.tenant_id AND c.consumer = $1
@@ -92,7 +99,7 @@ export class EventRelay implements OnApplicationShutdown {
       await this.queues.addBulk(
         consumer,
         lagging.map((r) => ({
-          jobId: `${consumer}.${r.tenant_id}.${r.position}`,
+          jobId: JobIds.stream(consumer, r.tenant_id, r.position),
           data: { tenantId: r.tenant_id, upTo: r.position },
         })),
       );

@@ -6,7 +6,6 @@ import { EventStore } from './event-store';
 import { EventViewRegistry } from './event-view-registry';
 import { EventsController } from './events.controller';
 import { PublishEventsHandler } from './publish-events.command';
-import { StreamConsumerRegistry } from './stream-consumer-registry';
 import { StreamConsumerDeps } from './stream-consumer';
 import { IdempotencyKeyPurger } from './idempotency-key-purger';
 
@@ -18,11 +17,10 @@ import { IdempotencyKeyPurger } from './idempotency-key-purger';
     EventIngestor,
     EventRelay,
     EventViewRegistry,
-    StreamConsumerRegistry,
     PublishEventsHandler,
     IdempotencyKeyPurger,
     StreamConsumerDeps,
   ],
-  exports: [EventStore, EventRelay, EventViewRegistry, StreamConsumerRegistry, StreamConsumerDeps],
+  exports: [EventStore, EventRelay, EventViewRegistry, StreamConsumerDeps],
 })
 export class EventsModule {}

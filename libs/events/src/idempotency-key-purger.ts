@@ -1,18 +1,12 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Database, ProcessorRegistry } from '@app/platform';
+import { Injectable } from '@nestjs/common';
+import { Database, Periodic } from '@app/platform';
 
 /** Keys are promised for at least 24 h; they are kept 48 h, then purged in small batches. */
 @Injectable()
-export class IdempotencyKeyPurger implements OnModuleInit {
-  constructor(
-    private readonly db: Database,
-    private readonly processors: ProcessorRegistry,
-  ) {}
+export class IdempotencyKeyPurger {
+  constructor(private readonly db: Database) {}
 
-  onModuleInit(): void {
-    this.processors.every('idempotency-purge', 10 * 60 * 1000, () => this.purge());
-  }
-
+  @Periodic('idempotency-purge', 10 * 60 * 1000)
   async purge(): Promise<number> {
     let total = 0;
     for (;;) {

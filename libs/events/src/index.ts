@@ -3,6 +3,5 @@ export * from './event-store';
 export * from './event-relay';
 export * from './event-view-registry';
 export * from './stream-consumer';
-export * from './stream-consumer-registry';
 export * from './events.module';
 export * from './migrations/1764000000002-create-event-store';

@@ -1,19 +1,17 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
 import {
   Database,
-  ProcessorRegistry,
-  QueueName,
+  JobIds,
+  JobProcessor,
   QueueProcessor,
   QueueRegistry,
   StreamJob,
+  StreamQueue,
   Tx,
 } from '@app/platform';
-import { StreamConsumerRegistry } from './stream-consumer-registry';
 import { EventStore } from './event-store';
 import { StoredEvent } from './event-types';
-
-export type StreamQueue = QueueName.Audit | QueueName.Fanout;
 
 /** How long one job may hold a tenant before it hands the rest to a follow-up job. */
 const TIME_BUDGET_MS = 5000;
@@ -25,8 +23,6 @@ export class StreamConsumerDeps {
     readonly db: Database,
     readonly store: EventStore,
     readonly queues: QueueRegistry,
-    readonly processors: ProcessorRegistry,
-    readonly consumers: StreamConsumerRegistry,
   ) {}
 }
 
@@ -36,10 +32,10 @@ export class StreamConsumerDeps {
  * half-way or be lost with Redis: the next run starts where the last commit left off.
  * Only one job works on a tenant at a time (the cursor row is locked with SKIP LOCKED); a job that
  * finds it locked steps back and retries shortly.
+ * Declared as its queue's processor, so the worker finds it and the relay feeds its queue.
  */
-export abstract class StreamConsumer<Outcome = void>
-  implements QueueProcessor<StreamQueue>, OnModuleInit
-{
+@JobProcessor()
+export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<StreamQueue> {
   abstract readonly queue: StreamQueue;
   readonly concurrency: number = 4;
   protected readonly batchSize: number = 500;
@@ -49,16 +45,10 @@ export abstract class StreamConsumer<Outcome = void>
   protected readonly store: EventStore;
   protected readonly queues: QueueRegistry;
 
-  constructor(private readonly deps: StreamConsumerDeps) {
+  constructor(deps: StreamConsumerDeps) {
     this.db = deps.db;
     this.store = deps.store;
     this.queues = deps.queues;
-  }
-
-  /** Registers as the queue's processor and as a consumer the relay must wake. */
-  onModuleInit(): void {
-    this.deps.processors.register(this);
-    this.deps.consumers.add(this.queue);
   }
 
   /** Applies a batch of the tenant's next events, in position order, inside the transaction. */
@@ -85,10 +75,14 @@ export abstract class StreamConsumer<Outcome = void>
       }
       if (step === 'idle') return;
       if (Date.now() - started > TIME_BUDGET_MS) {
-        await this.queues.add(this.queue, `${this.queue}.${tenantId}.c${Date.now()}`, {
-          tenantId,
-          upTo: job.data.upTo,
-        });
+        await this.queues.add(
+          this.queue,
+          JobIds.streamContinuation(this.queue, tenantId, Date.now()),
+          {
+            tenantId,
+            upTo: job.data.upTo,
+          },
+        );
         return;
       }
     }

@@ -6,6 +6,8 @@ export * from './database/migration-runner';
 export * from './queue/queue-names';
 export * from './queue/queue-registry';
 export * from './queue/processor-registry';
+export * from './queue/job-declarations';
+export * from './queue/job-ids';
 export * from './queue/redis-connections';
 export * from './queue/queue.module';
 export * from './http/domain-error';

@@ -1,5 +1,5 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Database, ProcessorRegistry, QueueName, QueueRegistry } from '@app/platform';
+import { Injectable } from '@nestjs/common';
+import { Database, JobIds, Periodic, QueueName, QueueRegistry } from '@app/platform';
 import { DueDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
 
 const SWEEP_EVERY_MS = 5000;
@@ -13,24 +13,19 @@ const SWEEP_GRACE_MS = 20000;
  * lease that ran out).
  */
 @Injectable()
-export class DeliveryScheduler implements OnModuleInit {
+export class DeliveryScheduler {
   constructor(
     private readonly queues: QueueRegistry,
     private readonly deliveries: WebhookDeliveryRepository,
-    private readonly processors: ProcessorRegistry,
     private readonly db: Database,
   ) {}
-
-  onModuleInit(): void {
-    this.processors.every('webhook-delivery-sweeper', SWEEP_EVERY_MS, () => this.sweep());
-  }
 
   /** cause: 'a' automatic, 'm' manual (retry, enable, recover), 's…' sweeper. */
   async enqueue(due: DueDelivery[], cause: string, delayMs = 0): Promise<void> {
     await this.queues.addBulk(
       QueueName.Delivery,
       due.map((d) => ({
-        jobId: `delivery.${d.id}.${d.attempt_count}.${cause}`,
+        jobId: JobIds.delivery(d.id, d.attempt_count, cause),
         data: {
           tenantId: d.tenant_id,
           deliveryId: d.id,
@@ -47,6 +42,7 @@ export class DeliveryScheduler implements OnModuleInit {
     await this.enqueue(await this.deliveries.dueForEndpoint(this.db, tenantId, endpointId), cause);
   }
 
+  @Periodic('webhook-delivery-sweeper', SWEEP_EVERY_MS)
   async sweep(): Promise<number> {
     const overdue = await this.deliveries.overdue(SWEEP_GRACE_MS, 1000);
     await this.enqueue(overdue, `s${Math.floor(Date.now() / SWEEP_EVERY_MS)}`);

@@ -1,4 +1,3 @@
-import { ProcessorRegistry } from '@app/platform';
 import {
   CROWDED_SLOW_MS,
   ENDPOINT_SLOTS,
@@ -22,11 +21,9 @@ describe('EndpointLanes', () => {
         return Promise.resolve();
       },
     } as unknown as WebhookEndpointRepository;
-    const processors = {
-      every: (_name: string, _ms: number, run: () => Promise<unknown>) => (check = run),
-    } as unknown as ProcessorRegistry;
-    lanes = new EndpointLanes(endpoints, processors);
-    lanes.onModuleInit();
+    lanes = new EndpointLanes(endpoints);
+    check = () =>
+      (lanes as unknown as { markStuckEndpoints(): Promise<void> }).markStuckEndpoints();
   });
 
   afterEach(() => jest.useRealTimers());

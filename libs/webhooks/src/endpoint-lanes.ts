@@ -1,5 +1,5 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ProcessorRegistry } from '@app/platform';
+import { Injectable, Logger } from '@nestjs/common';
+import { Periodic } from '@app/platform';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 
 /** An attempt this old, answered or still in flight, marks its endpoint slow. */
@@ -36,20 +36,13 @@ interface EndpointTraffic {
  * deliveries from PostgreSQL. One quick answer in the slow lane brings it back.
  */
 @Injectable()
-export class EndpointLanes implements OnModuleInit {
+export class EndpointLanes {
   private readonly logger = new Logger(EndpointLanes.name);
   private readonly slowUntil = new Map<string, number>();
   private readonly traffic = new Map<string, EndpointTraffic>();
   private nextSlot = 0;
 
-  constructor(
-    private readonly endpoints: WebhookEndpointRepository,
-    private readonly processors: ProcessorRegistry,
-  ) {}
-
-  onModuleInit(): void {
-    this.processors.every('endpoint-lanes', CHECK_EVERY_MS, () => this.markStuckEndpoints());
-  }
+  constructor(private readonly endpoints: WebhookEndpointRepository) {}
 
   isSlow(endpointId: string): boolean {
     const until = this.slowUntil.get(endpointId);
@@ -132,6 +125,7 @@ export class EndpointLanes implements OnModuleInit {
   }
 
   /** An endpoint whose oldest attempt in flight has run SLOW_MS is slow before it answers. */
+  @Periodic('endpoint-lanes', CHECK_EVERY_MS)
   private async markStuckEndpoints(): Promise<void> {
     const now = Date.now();
     for (const [endpointId, traffic] of this.traffic) {

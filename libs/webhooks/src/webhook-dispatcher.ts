@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import {
@@ -7,7 +7,8 @@ import {
   IdGenerator,
   LedgerlineConfig,
   Metrics,
-  ProcessorRegistry,
+  JobProcessor,
+  Periodic,
   QueueName,
   QueueProcessor,
   RedisConnections,
@@ -87,7 +88,8 @@ const SLOW_LANE_POLL_MS = 250;
  * PostgreSQL with a few slots of its own (see EndpointLanes).
  */
 @Injectable()
-export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, OnModuleInit {
+@JobProcessor()
+export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
   readonly queue = QueueName.Delivery as const;
   readonly concurrency = FAST_LANE_SLOTS;
   private readonly logger = new Logger(WebhookDispatcher.name);
@@ -99,7 +101,6 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
 
   constructor(
     private readonly config: LedgerlineConfig,
-    private readonly processors: ProcessorRegistry,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly endpoints: WebhookEndpointService,
     private readonly scheduler: DeliveryScheduler,
@@ -114,11 +115,6 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
   ) {
     this.policy = new RetryPolicy(parseSchedule(config.WEBHOOK_RETRY_SCHEDULE));
     this.leaseMs = config.WEBHOOK_TIMEOUT_MS + 30000;
-  }
-
-  onModuleInit(): void {
-    this.processors.register(this);
-    this.processors.every('webhook-slow-lane', SLOW_LANE_POLL_MS, () => this.pollSlowLane());
   }
 
   async process(job: Job<DeliveryJob>, token?: string): Promise<void> {
@@ -147,6 +143,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery>, On
     }
   }
 
+  @Periodic('webhook-slow-lane', SLOW_LANE_POLL_MS)
   private async pollSlowLane(): Promise<void> {
     let busy = 0;
     for (const n of this.slowLaneByEndpoint.values()) busy += n;

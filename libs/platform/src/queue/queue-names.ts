@@ -6,9 +6,11 @@ export enum QueueName {
   Fanout = 'fanout',
   /** Per delivery: sign and POST one webhook attempt. */
   Delivery = 'delivery',
-  /** Periodic housekeeping: checkpoints, sweepers. */
-  Maintenance = 'maintenance',
 }
+
+/** The queues of per-tenant stream consumers (the relay feeds them). */
+export type StreamQueue = QueueName.Audit | QueueName.Fanout;
+export const STREAM_QUEUES: readonly StreamQueue[] = [QueueName.Audit, QueueName.Fanout];
 
 /** A stream job asks one consumer to catch a tenant up to (at least) a stream position. */
 export interface StreamJob {
@@ -28,5 +30,4 @@ export interface JobPayloads {
   [QueueName.Audit]: StreamJob;
   [QueueName.Fanout]: StreamJob;
   [QueueName.Delivery]: DeliveryJob;
-  [QueueName.Maintenance]: Record<string, never>;
 }
