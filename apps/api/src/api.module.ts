@@ -1,18 +1,18 @@
 import { Module } from '@nestjs/common';
 import { OpsModule, PlatformModule } from '@app/platform';
-import { EventsModule } from '@app/events';
-import { AuditModule } from '@app/audit';
+import { EventsHttpModule } from '@app/events';
+import { AuditHttpModule } from '@app/audit';
 import { WebhooksModule } from '@app/webhooks';
-import { ApiAuthModule, IdentityModule } from '@app/identity';
+import { IdentityHttpModule } from '@app/identity';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
+/** HTTP only: each capability's routes; no processor, relay or timer. */
 @Module({
   imports: [
     PlatformModule,
-    IdentityModule,
-    ApiAuthModule,
-    EventsModule,
-    AuditModule,
+    IdentityHttpModule,
+    EventsHttpModule,
+    AuditHttpModule,
     WebhooksModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],

@@ -1,16 +1,17 @@
 import { Module } from '@nestjs/common';
 import { OpsModule, PlatformModule } from '@app/platform';
-import { EventsModule } from '@app/events';
-import { AuditModule } from '@app/audit';
+import { EventsWorkerModule } from '@app/events';
+import { AuditWorkerModule } from '@app/audit';
 import { WebhooksModule } from '@app/webhooks';
 import { ApiAuthModule } from '@app/identity';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
+/** Processors, the relay and periodic tasks; HTTP for probes and metrics only. */
 @Module({
   imports: [
     PlatformModule,
-    EventsModule,
-    AuditModule,
+    EventsWorkerModule,
+    AuditWorkerModule,
     WebhooksModule,
     ApiAuthModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),

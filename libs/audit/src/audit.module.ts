@@ -6,14 +6,22 @@ import { AuditChainVerifier } from './audit-chain-verifier';
 import { AuditEntryRepository } from './audit-entry.repository';
 import { AuditController } from './audit.controller';
 import { CheckpointService } from './checkpoint.service';
+import { CheckpointSweeper } from './checkpoint-sweeper';
 
+/** The chain's store, verifier and checkpoints; no transport. */
 @Module({
   imports: [EventsModule, IdentityModule],
-  controllers: [AuditController],
-  providers: [AuditChainAppender, AuditChainVerifier, AuditEntryRepository, CheckpointService],
-  exports: [AuditChainAppender, AuditChainVerifier, AuditEntryRepository, CheckpointService],
+  providers: [AuditChainVerifier, AuditEntryRepository, CheckpointService],
+  exports: [AuditChainVerifier, AuditEntryRepository, CheckpointService],
 })
-export class AuditModule implements OnModuleInit {
+export class AuditModule {}
+
+/** The audit routes, and each event's chain position in `GET /v1/events/{id}`. */
+@Module({
+  imports: [AuditModule, EventsModule, IdentityModule],
+  controllers: [AuditController],
+})
+export class AuditHttpModule implements OnModuleInit {
   constructor(
     private readonly views: EventViewRegistry,
     private readonly repo: AuditEntryRepository,
@@ -25,3 +33,10 @@ export class AuditModule implements OnModuleInit {
     }));
   }
 }
+
+/** Appends each tenant's events to its chain and signs checkpoints on a timer. */
+@Module({
+  imports: [AuditModule, EventsModule],
+  providers: [AuditChainAppender, CheckpointSweeper],
+})
+export class AuditWorkerModule {}

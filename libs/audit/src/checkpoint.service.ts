@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
 import { sign, verify, createPublicKey } from 'node:crypto';
-import { Clock, Database, LedgerlineConfig, Periodic, Tx } from '@app/platform';
+import { Clock, Database, LedgerlineConfig, Tx } from '@app/platform';
 import { EventStore } from '@app/events';
 import { KeyMaterial } from '@app/identity';
 import { ChainName } from './audit-entry';
@@ -85,10 +85,6 @@ export class CheckpointService {
   }
 
   /** Checkpoints every chain head that moved since its last checkpoint. */
-  @Periodic(
-    'audit-checkpoints',
-    (self: CheckpointService) => self.config.AUDIT_CHECKPOINT_INTERVAL_MS,
-  )
   async sweep(): Promise<number> {
     const due = await this.db.query<{ tenant_id: string; chain: ChainName }>(
       `SELECT h.tenant_id, h.chain FROM audit_chain_heads h

@@ -9,18 +9,25 @@ import { PublishEventsHandler } from './publish-events.command';
 import { StreamConsumerDeps } from './stream-consumer';
 import { IdempotencyKeyPurger } from './idempotency-key-purger';
 
+/** The event store and what other capabilities build on it; no transport. */
 @Module({
-  imports: [CqrsModule],
-  controllers: [EventsController],
-  providers: [
-    EventStore,
-    EventIngestor,
-    EventRelay,
-    EventViewRegistry,
-    PublishEventsHandler,
-    IdempotencyKeyPurger,
-    StreamConsumerDeps,
-  ],
-  exports: [EventStore, EventRelay, EventViewRegistry, StreamConsumerDeps],
+  providers: [EventStore, EventViewRegistry, StreamConsumerDeps],
+  exports: [EventStore, EventViewRegistry, StreamConsumerDeps],
 })
 export class EventsModule {}
+
+/** `POST /v1/events` and friends: the group-committing ingestor behind the command. */
+@Module({
+  imports: [EventsModule, CqrsModule],
+  controllers: [EventsController],
+  providers: [EventIngestor, PublishEventsHandler],
+})
+export class EventsHttpModule {}
+
+/** The relay from the store to BullMQ, and the idempotency-key purge. */
+@Module({
+  imports: [EventsModule],
+  providers: [EventRelay, IdempotencyKeyPurger],
+  exports: [EventRelay],
+})
+export class EventsWorkerModule {}

@@ -9,9 +9,9 @@ import { ApiKeysController } from './api-keys.controller';
 import { TenantService } from './tenant.service';
 import { KeyMaterial } from './keys/key-material';
 
+/** Tenants, API keys and key material; no transport. */
 @Module({
   imports: [EventsModule],
-  controllers: [ApiKeysController],
   providers: [ApiKeyRepository, ApiKeyService, TenantService, KeyMaterial],
   exports: [ApiKeyService, TenantService, KeyMaterial],
 })
@@ -23,3 +23,10 @@ export class IdentityModule {}
   providers: [RateLimiter, ApiKeyGuard, { provide: APP_GUARD, useExisting: ApiKeyGuard }],
 })
 export class ApiAuthModule {}
+
+/** The API-key routes, behind the guard. */
+@Module({
+  imports: [IdentityModule, ApiAuthModule],
+  controllers: [ApiKeysController],
+})
+export class IdentityHttpModule {}
