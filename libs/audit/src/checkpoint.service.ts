@@ -129,7 +129,6 @@ export class CheckpointService {
       actor: { type: 'system', id: 'ledgerline' },
       data: { ...unsigned, signature },
     });
-    this.store.announce();
     return 1;
   }
 

@@ -12,6 +12,7 @@ function heldDatabase() {
       appended.push(JSON.parse(values[0]) as { id: string }[]);
       return Promise.resolve([]);
     },
+    afterCommit: () => undefined,
   };
   const db = {
     transaction: async (work: (t: typeof tx) => Promise<unknown>) => {
@@ -105,6 +106,7 @@ describe('EventIngestor', () => {
         }
         return Promise.resolve([]); // the lookup finds nothing: purged meanwhile
       },
+      afterCommit: () => undefined,
     } as unknown as Record<string, unknown>;
     const db = {
       transaction: (work: (t: typeof tx) => Promise<unknown>) => work(tx),

@@ -153,7 +153,6 @@ export class EventIngestor implements OnApplicationShutdown {
       for (const s of batch) s.reject(err);
       return;
     }
-    this.store.announce();
     this.metrics.eventsAccepted.inc(
       batch.reduce((n, s) => n + (outcomes.get(s) === s.answer ? s.events.length : 0), 0),
     );

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, Database, IdGenerator, Sql } from '@app/platform';
+import { Clock, Database, IdGenerator, Sql, Tx } from '@app/platform';
 import { Actor, ActorType, NewEvent, StoredEvent } from './event-types';
 
 /** One of Ledgerline's own changes, recorded in the same transaction as the change. */
@@ -114,10 +114,10 @@ export class EventStore {
   ) {}
 
   /** Records Ledgerline's own changes (reserved types) as events, so they are audited and delivered. */
-  record(sql: Sql, ...events: SystemEvent[]): Promise<void> {
+  record(tx: Tx, ...events: SystemEvent[]): Promise<void> {
     const now = this.clock.now();
     return this.append(
-      sql,
+      tx,
       events.map((e) => ({
         ...e,
         id: this.ids.next(),
@@ -132,9 +132,10 @@ export class EventStore {
    * Appends inside the caller's transaction, in one statement: positions are reserved per tenant
    * in tenant-id order (so two writers never deadlock) and numbered in the order given. The tenant
    * row stays locked until commit, so a reader that sees position n has seen every one before it.
+   * The relay is woken once the transaction has committed.
    */
-  append(sql: Sql, events: NewEvent[]): Promise<void> {
-    return this.appendEncoded(sql, [this.encode(events)]);
+  append(tx: Tx, events: NewEvent[]): Promise<void> {
+    return this.appendEncoded(tx, [this.encode(events)]);
   }
 
   /**
@@ -146,10 +147,11 @@ export class EventStore {
     return JSON.stringify(events.map(toRow)).slice(1, -1) as EncodedEvents;
   }
 
-  async appendEncoded(sql: Sql, encoded: EncodedEvents[]): Promise<void> {
+  async appendEncoded(tx: Tx, encoded: EncodedEvents[]): Promise<void> {
     const parts = encoded.filter((e) => e.length);
     if (!parts.length) return;
-    await sql.query(APPEND, [`[${parts.join(',')}]`], 'event_store_append');
+    await tx.query(APPEND, [`[${parts.join(',')}]`], 'event_store_append');
+    tx.afterCommit(() => this.announce());
   }
 
   async findById(tenantId: string, id: string): Promise<StoredEvent | null> {
@@ -180,7 +182,7 @@ export class EventStore {
    * Wakes the relay after a commit. NOTIFY inside every transaction would serialise commits,
    * so one notification at a time is sent from outside them; the relay reads by position anyway.
    */
-  announce(): void {
+  private announce(): void {
     if (this.announcing) {
       this.announceAgain = true;
       return;

@@ -66,7 +66,6 @@ export class ApiKeyService {
     const created = await this.db.transaction((tx) =>
       this.createIn(tx, auth.tenantId, name, scopes, actorOf(auth)),
     );
-    this.store.announce();
     return created;
   }
 
@@ -113,6 +112,5 @@ export class ApiKeyService {
     });
     if (!revoked) throw DomainError.notFound('API key');
     this.cache.delete(revoked.prefix);
-    this.store.announce();
   }
 }

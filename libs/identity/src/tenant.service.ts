@@ -44,7 +44,6 @@ export class TenantService {
       });
     });
     if (!apiKey) return null;
-    this.store.announce();
     return { tenantId, apiKey };
   }
 }

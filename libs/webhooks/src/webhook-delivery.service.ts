@@ -141,7 +141,6 @@ export class WebhookDeliveryService {
         status === 'pending' ? await this.repo.dueForEndpoint(tx, auth.tenantId, endpointId) : [];
       return { resent: resent.length, created, due };
     });
-    this.store.announce();
     await this.scheduler.enqueue(result.due, `m${Date.now()}`);
     return {
       endpointId,

@@ -218,7 +218,6 @@ export class WebhookEndpointService {
       }
       return outcome;
     });
-    if (result) this.store.announce();
     return result?.row as EndpointRow;
   }
 

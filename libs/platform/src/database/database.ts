@@ -10,11 +10,35 @@ export interface Sql {
   query<R extends QueryResultRow>(text: string, values?: unknown[], name?: string): Promise<R[]>;
 }
 
-class ClientSql implements Sql {
+/**
+ * One unit of work: its statements, and what must happen once it has committed (never if it
+ * rolls back). A writer that records an event schedules the relay's wake-up here, so no caller
+ * can forget it or send it before the rows are visible.
+ */
+export class Tx implements Sql {
+  private readonly committed: (() => void)[] = [];
+
   constructor(readonly client: PoolClient) {}
+
   async query<R extends QueryResultRow>(text: string, values?: unknown[], name?: string) {
     const res = await this.client.query<R>({ text, values, name });
     return res.rows;
+  }
+
+  /** Runs `hook` after COMMIT. Hooks are notifications: they cannot fail the committed work. */
+  afterCommit(hook: () => void): void {
+    this.committed.push(hook);
+  }
+
+  /** Called by Database.transaction once, after COMMIT. */
+  runAfterCommit(): void {
+    for (const hook of this.committed.splice(0)) {
+      try {
+        hook();
+      } catch {
+        // the work is committed; a failed notification is covered by the relay's polling
+      }
+    }
   }
 }
 
@@ -39,12 +63,14 @@ export class Database implements Sql, OnApplicationShutdown {
     return res.rows;
   }
 
-  async transaction<T>(work: (tx: ClientSql) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await work(new ClientSql(client));
+      const tx = new Tx(client);
+      const result = await work(tx);
       await client.query('COMMIT');
+      tx.runAfterCommit();
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -62,5 +88,3 @@ export class Database implements Sql, OnApplicationShutdown {
     ]);
   }
 }
-
-export type Tx = ClientSql;
