@@ -8,4 +8,5 @@ bash scripts/services.sh
 npm run -s build
 npx jest --config jest.config.js --silent --coverage
 node test/tools/coverage-by-lib.js
+npx jest --config test/jest-medium.config.js --runInBand
 npx jest --config test/jest-e2e.config.js --runInBand
