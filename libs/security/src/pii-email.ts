@@ -44,8 +44,10 @@ function isPunycode(s: string, start: number, end: number): boolean {
 
 /**
  * End of the longest domain starting at `from` whose last label is a top-level domain (two or
- * more letters of any script, or punycode), with at least two labels; -1 if there is none. Stops
- * at the first character that cannot be in a domain, so scans of successive '@'s never overlap.
+ * more letters of any script, or punycode), with at least two labels; -1 if there is none. A
+ * label that starts with such letters ends a domain there too (`x@y.io0`, `a@b.com-x`), so what
+ * follows an address never hides it. Stops at the first character that cannot be in a domain,
+ * so scans from successive '@'s never overlap.
  */
 function domainEnd(s: string, from: number): number {
   let i = from;
@@ -53,25 +55,20 @@ function domainEnd(s: string, from: number): number {
   let best = -1;
   for (;;) {
     const start = i;
-    let letters = true;
+    let letters = -1; // end of the letters the label starts with, once they stop
     while (i < s.length) {
       const c = s.charCodeAt(i);
-      if (isAlnum(c)) {
-        letters &&= isTldChar(c);
-        i++;
-      } else if (c === 0x2d) {
-        letters = false;
-        i++;
-      } else if (isEscape(s, i)) {
-        letters = false;
-        i += 3;
-      } else {
-        break;
-      }
+      const tld = isTldChar(c);
+      if (!tld && letters < 0) letters = i;
+      if (tld || isAlnum(c) || c === 0x2d) i++;
+      else if (isEscape(s, i)) i += 3;
+      else break;
     }
+    if (letters < 0) letters = i;
     if (i === start) return best;
     labels++;
-    if (labels >= 2 && ((letters && i - start >= 2) || isPunycode(s, start, i))) best = i;
+    if (labels >= 2 && isPunycode(s, start, i)) best = i;
+    else if (labels >= 2 && letters - start >= 2) best = letters;
     if (i >= s.length || !isDot(s.charCodeAt(i))) return best;
     i++;
   }

@@ -1,6 +1,6 @@
-import { isSpace } from './pii-chars';
+import { digitValue, isSpace } from './pii-chars';
 import { DigitCluster, separatorKind } from './pii-digits';
-import { REDACTED_PHONE, REDACTED_SSN, Replacement } from './pii-tokens';
+import { REDACTED_PAN, REDACTED_PHONE, REDACTED_SSN, Replacement } from './pii-tokens';
 
 const PHONE_MIN_DIGITS = 8;
 const PHONE_MAX_DIGITS = 15;
@@ -25,7 +25,10 @@ interface Window {
  */
 function intlEnd(c: DigitCluster): number {
   const plus = c.starts[0] - 1;
-  if (c.s.charCodeAt(plus) !== PLUS || c.gluedLeft(plus)) return -1;
+  if (c.s.charCodeAt(plus) !== PLUS) return -1;
+  // A digit right before '+' does not glue ("123-45-6789+44 20 7946 0958" is two numbers): the
+  // same text with that number redacted ("[redacted:ssn]+44...") then reads the same.
+  if (digitValue(c.s.charCodeAt(plus - 1)) < 0 && c.gluedLeft(plus)) return -1;
   let total = 0;
   let cut = -1;
   for (let j = 0; j < c.size; j++) {
@@ -98,24 +101,30 @@ function ssn(c: DigitCluster, i: number): Window | null {
     : null;
 }
 
+const NUMBER_TOKENS = [REDACTED_PAN, REDACTED_SSN, REDACTED_PHONE];
+
 /**
  * Whether a window stands on its own: not glued to a word, and not one of several numbers joined
  * by its own separator ("2026-11-22 555 123 4567" is a list, not a phone number; "123-45-6789
- * 987-65-4321" is two SSNs). `from` is the first group that may still be read (the ones before
- * it are already redacted, so the window's left side is open).
+ * 987-65-4321" is two SSNs). A number already redacted still counts as a number, so redacting
+ * the output again changes nothing.
  */
-function standsAlone(c: DigitCluster, first: number, w: Window, from: number): boolean {
+function standsAlone(c: DigitCluster, first: number, w: Window): boolean {
+  const s = c.s;
   const kind = c.gap(w.last - 1);
   const tight = (at: number, length: number) =>
-    length === 1 && separatorKind(c.s.charCodeAt(at)) === kind;
+    length === 1 && separatorKind(s.charCodeAt(at)) === kind;
+  const end = c.ends[w.last];
   const left =
-    first === from
-      ? from > 0 || !c.gluedLeft(w.start)
+    first === 0
+      ? !c.gluedLeft(w.start) &&
+        !(tight(w.start - 1, 1) && NUMBER_TOKENS.some((t) => s.endsWith(t, w.start - 1)))
       : !tight(c.ends[first - 1], w.start - c.ends[first - 1]);
   const right =
     w.last === c.size - 1
-      ? !c.gluedRight(c.ends[w.last])
-      : !tight(c.ends[w.last], c.gapLength(w.last));
+      ? !c.gluedRight(end) &&
+        !(tight(end, 1) && NUMBER_TOKENS.some((t) => s.startsWith(t, end + 1)))
+      : !tight(end, c.gapLength(w.last));
   return left && right;
 }
 
@@ -124,20 +133,18 @@ function standsAlone(c: DigitCluster, first: number, w: Window, from: number): b
  * '+', then national shapes tried at each group. Each try reads at most five groups.
  */
 export function findPhonesAndSsns(c: DigitCluster, out: Replacement[]): void {
-  let from = 0;
+  let i = 0;
   const intl = intlEnd(c);
   if (intl >= 0) {
     out.push({ start: c.starts[0] - 1, end: c.ends[intl], token: REDACTED_PHONE });
-    from = intl + 1;
+    i = intl + 1;
   }
-  let i = from;
   while (i < c.size) {
     const s = ssn(c, i);
     const w = s ?? nanp(c, i) ?? trunk(c, i);
-    if (w !== null && standsAlone(c, i, w, from)) {
+    if (w !== null && standsAlone(c, i, w)) {
       out.push({ start: w.start, end: c.ends[w.last], token: s ? REDACTED_SSN : REDACTED_PHONE });
       i = w.last + 1;
-      from = i;
     } else {
       i++;
     }
