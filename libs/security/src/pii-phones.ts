@@ -1,4 +1,4 @@
-import { digitValue, isSpace } from './pii-chars';
+import { digitValue, isDash, isDot, isSpace, isWordChar } from './pii-chars';
 import { DigitCluster, separatorKind } from './pii-digits';
 import { REDACTED_PAN, REDACTED_PHONE, REDACTED_SSN, Replacement } from './pii-tokens';
 
@@ -17,18 +17,31 @@ interface Window {
   start: number;
 }
 
+/** A letter, mark or '_': a word character that is not a digit. */
+function isLetter(c: number): boolean {
+  return isWordChar(c) && digitValue(c) < 0;
+}
+
+/**
+ * Whether the '+' at `plus` is glued to a word ("a+1...", "x-+1..."). A number before it does not
+ * glue ("123-45-6789+44 20 7946 0958" is two numbers), so the same text with that number redacted
+ * ("[redacted:ssn]+44...") reads the same.
+ */
+function plusGlued(s: string, plus: number): boolean {
+  const c = s.charCodeAt(plus - 1);
+  if (isLetter(c) || c === PLUS) return true;
+  return (isDash(c) || isDot(c)) && isLetter(s.charCodeAt(plus - 2));
+}
+
 /**
  * Last group of an international number starting with '+' before group 0: the whole run of
  * groups joined by gaps of at most two characters if it has 8–15 digits; if it has more, the
- * longest prefix cut at a space that does (a number followed by another one). -1 if none. Reads
+ * longest prefix cut at a space or '(' that does (a number followed by another one). -1 if none. Reads
  * at most 16 groups, whatever the length of the cluster.
  */
 function intlEnd(c: DigitCluster): number {
   const plus = c.starts[0] - 1;
-  if (c.s.charCodeAt(plus) !== PLUS) return -1;
-  // A digit right before '+' does not glue ("123-45-6789+44 20 7946 0958" is two numbers): the
-  // same text with that number redacted ("[redacted:ssn]+44...") then reads the same.
-  if (digitValue(c.s.charCodeAt(plus - 1)) < 0 && c.gluedLeft(plus)) return -1;
+  if (c.s.charCodeAt(plus) !== PLUS || plusGlued(c.s, plus)) return -1;
   let total = 0;
   let cut = -1;
   for (let j = 0; j < c.size; j++) {
@@ -36,7 +49,8 @@ function intlEnd(c: DigitCluster): number {
     if (total > PHONE_MAX_DIGITS) return cut;
     const more = j + 1 < c.size && c.gapLength(j) <= INTL_MAX_GAP;
     if (!more) return total >= PHONE_MIN_DIGITS ? j : -1;
-    if (total >= PHONE_MIN_DIGITS && isSpace(c.s.charCodeAt(c.ends[j]))) cut = j;
+    const next = c.s.charCodeAt(c.ends[j]);
+    if (total >= PHONE_MIN_DIGITS && (isSpace(next) || next === OPEN_PAREN)) cut = j;
   }
   return -1;
 }
