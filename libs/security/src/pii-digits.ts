@@ -9,6 +9,8 @@ import { Replacement } from './pii-tokens';
 export type Gap = 'space' | 'dash' | 'dot' | 'other';
 
 const MAX_GAP = 3;
+const SMALL = 64;
+const LARGE = 4096;
 
 /** The kind of a one-character gap. */
 export function separatorKind(c: number): Gap {
@@ -35,11 +37,20 @@ function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
  */
 export class DigitCluster {
   // Typed arrays grown by doubling: a cluster can hold millions of groups.
-  starts: Int32Array<ArrayBuffer> = new Int32Array(64);
-  ends: Int32Array<ArrayBuffer> = new Int32Array(64);
+  starts: Int32Array<ArrayBuffer> = new Int32Array(SMALL);
+  ends: Int32Array<ArrayBuffer> = new Int32Array(SMALL);
   size = 0;
+  s = '';
 
-  constructor(readonly s: string) {}
+  /** Starts reading `s`; keeps the arrays unless a huge cluster grew them. */
+  reset(s: string): void {
+    this.s = s;
+    this.size = 0;
+    if (this.starts.length > LARGE) {
+      this.starts = new Int32Array(SMALL);
+      this.ends = new Int32Array(SMALL);
+    }
+  }
 
   add(start: number, end: number): void {
     if (this.size === this.starts.length) {
@@ -123,6 +134,8 @@ function isUuidAt(s: string, dash: number): boolean {
 }
 
 /** Start and end of every UUID in `s`, in order, flattened. */
+const shared = new DigitCluster();
+
 function uuidSpans(s: string): number[] {
   const spans: number[] = [];
   let dash = s.length >= 36 ? s.indexOf('-', 8) : -1;
@@ -163,7 +176,10 @@ export function scanClusters(
   const out: Replacement[] = [];
   const uuids = uuidSpans(s);
   let u = 0;
-  const cluster = new DigitCluster(s);
+  // One cluster for every scan (scans are synchronous and never nested): allocating its arrays
+  // per string cost more than the scan of a short string.
+  const cluster = shared;
+  cluster.reset(s);
   let i = 0;
   while (i < s.length) {
     while (u < uuids.length && uuids[u + 1] <= i) u += 2;
@@ -183,5 +199,6 @@ export function scanClusters(
     }
     handle(cluster, out);
   }
+  cluster.reset('');
   return out;
 }

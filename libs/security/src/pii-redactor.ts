@@ -121,10 +121,15 @@ export class PiiRedactor {
     const out: Record<string, Json> =
       proto === null ? (Object.create(null) as Record<string, Json>) : {};
     seen.set(value, out);
-    const keys = new KeyAllocator((k) => Object.prototype.hasOwnProperty.call(out, k));
+    // Until a key changes, the keys are the source's own, so unique: no collision to look for.
+    let keys: KeyAllocator | undefined;
     for (const key of Object.keys(source)) {
       const copied = this.copy(source[key], seen);
-      const name = keys.allocate(this.redactString(key));
+      let name = this.redactString(key);
+      if (keys !== undefined || name !== key) {
+        keys ??= new KeyAllocator((k) => Object.prototype.hasOwnProperty.call(out, k));
+        name = keys.allocate(name);
+      }
       if (name === '__proto__') {
         // An own data property, never the prototype setter.
         Object.defineProperty(out, name, {
