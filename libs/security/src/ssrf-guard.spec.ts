@@ -178,9 +178,21 @@ describe('SsrfGuard', () => {
       await expect(g.check('https://mixed.example.com')).resolves.toMatchObject({
         addresses: ['93.184.216.34', '10.0.0.5'],
       });
-      await expect(g.check('https://[fd12::1]')).resolves.toBeDefined();
-      await expect(g.check('https://192.168.4.4')).resolves.toBeDefined();
-      await expect(g.check('https://192.169.4.4')).resolves.toBeDefined();
+      await expect(g.check('https://[fd12::1]')).resolves.toMatchObject({
+        host: 'fd12::1',
+        addresses: ['fd12::1'],
+      });
+      await expect(g.check('https://192.168.4.4')).resolves.toMatchObject({
+        host: '192.168.4.4',
+        addresses: ['192.168.4.4'],
+      });
+      // Public, so allowed whatever the CIDRs; next to 192.168.0.0/16 to catch an off-by-one.
+      await expect(g.check('https://192.169.4.4')).resolves.toMatchObject({
+        host: '192.169.4.4',
+        addresses: ['192.169.4.4'],
+      });
+      // Opening fd00::/8 opens no other private IPv6 range.
+      await expect(g.check('https://[fe80::1]')).rejects.toThrow(SecurityError);
       await expect(g.check('https://172.16.0.1')).rejects.toThrow(SecurityError);
     });
   });
