@@ -265,7 +265,7 @@ describe('audit chain against a hostile DBA', () => {
       });
     });
 
-    it("catches a changed prev_hash alone at that row (it is part of the row's hash)", async () => {
+    it('catches a changed prev_hash alone as prev_hash_mismatch at that row (the link is checked first)', async () => {
       const t = tenants.prev;
       await asDba(() =>
         ll.sql(
@@ -277,7 +277,7 @@ describe('audit chain against a hostile DBA', () => {
         ok: false,
         chain: 'main',
         entries: 7,
-        firstBreak: { seq: 7, reason: 'hash_mismatch' },
+        firstBreak: { seq: 7, reason: 'prev_hash_mismatch' },
       });
     });
 

@@ -1,5 +1,5 @@
 import canonicalize from 'canonicalize';
-import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -619,27 +619,42 @@ describe('audit chain', () => {
       await caughtUp(t);
     });
 
-    it('signs the chain head with the service key (JCS of {tenantId, chain, seq, hash, signedAt})', async () => {
+    it('signs the chain head with the service key (JCS of {tenantId, chain, seq, hash, signedAt}) and names it by keyId', async () => {
       const checkpoints = await waitForCheckpoint(t, 3);
       const key = await ll.request('GET', '/v1/audit/public-key');
       expect(key.status).toBe(200);
+      expect(Object.keys(key.body).sort()).toEqual(['keyId', 'publicKey']);
       expect(key.body.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----/);
       const publicKey = createPublicKey(key.body.publicKey);
       expect(publicKey.asymmetricKeyType).toBe('ed25519');
+      // keyId: lowercase hex SHA-256 of the SPKI DER
+      const keyId = createHash('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex');
+      expect(key.body.keyId).toBe(keyId);
+      const listed = await ll.request('GET', '/v1/audit/public-keys', { key: t.apiKey });
+      expect(listed.status).toBe(200);
+      expect(listed.body.data).toEqual([
+        { keyId, publicKey: key.body.publicKey, firstUsedAt: expect.any(String) },
+      ]);
+      expect(Date.parse(listed.body.data[0].firstUsedAt)).toBeLessThanOrEqual(
+        Date.parse(checkpoints[0].signedAt),
+      );
       for (const c of checkpoints) {
         expect(Object.keys(c).sort()).toEqual([
           'chain',
           'hash',
+          'keyId',
           'seq',
           'signature',
           'signedAt',
           'tenantId',
         ]);
-        expect(c).toMatchObject({ tenantId: t.tenantId, chain: 'main' });
+        expect(c).toMatchObject({ tenantId: t.tenantId, chain: 'main', keyId });
         expect(c.signedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         const payload = (body: Record<string, unknown>) => Buffer.from(canonicalize(body)!, 'utf8');
         const signature = Buffer.from(c.signature, 'base64');
-        const { signature: _s, ...unsigned } = c;
+        const { signature: _s, keyId: _k, ...unsigned } = c;
         expect(verifySignature(null, payload(unsigned), publicKey, signature)).toBe(true);
         expect(
           verifySignature(null, payload({ ...unsigned, seq: c.seq + 1 }), publicKey, signature),

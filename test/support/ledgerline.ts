@@ -13,6 +13,21 @@ const run = promisify(execFile);
 
 export const PG_BASE = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/5';
+/**
+ * The role the API, worker and CLI run as in every suite: it gets only what the migrate command
+ * grants (SELECT and INSERT on append-only tables), so every suite exercises the real privileges.
+ * Roles are cluster-wide: it is created once (by whichever suite migrates first) and never
+ * dropped; its grants go with each suite's database.
+ */
+export const RUNTIME_ROLE = 'ledgerline_test_app';
+
+/** PG_BASE with another user, e.g. the runtime role. */
+export function pgUrlAs(role: string, database: string): string {
+  const url = new URL(`${PG_BASE}/${database}`);
+  url.username = role;
+  url.password = '';
+  return url.toString();
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,19 +87,28 @@ export class Ledgerline {
   readonly dbName = `ll_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   readonly prefix = `t${process.pid}${Math.random().toString(36).slice(2, 6)}`;
   readonly dataDir = mkdtempSync(join(tmpdir(), 'ledgerline-'));
+  /** The owner's (and the test's DBA) URL: migrations and ll.sql() use it. */
   readonly dbUrl = `${PG_BASE}/${this.dbName}`;
+  /** What the apps use: the runtime role, unless the suite opted out with runtimeRole: null. */
+  readonly appDbUrl: string;
   readonly apis: (Proc & { port: number })[] = [];
   readonly workers: Proc[] = [];
   private pg?: Client;
 
-  constructor(readonly extraEnv: Record<string, string> = {}) {}
+  constructor(
+    readonly extraEnv: Record<string, string> = {},
+    readonly runtimeRole: string | null = RUNTIME_ROLE,
+  ) {
+    this.appDbUrl = runtimeRole ? pgUrlAs(runtimeRole, this.dbName) : this.dbUrl;
+  }
 
   get env(): NodeJS.ProcessEnv {
     return {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'test',
-      DATABASE_URL: this.dbUrl,
+      DATABASE_URL: this.appDbUrl,
+      MIGRATION_DATABASE_URL: this.dbUrl,
       REDIS_URL,
       QUEUE_PREFIX: this.prefix,
       LEDGERLINE_DATA_DIR: this.dataDir,
@@ -99,9 +123,17 @@ export class Ledgerline {
     return `http://127.0.0.1:${this.apis[0].port}`;
   }
 
-  static async start(opts: { apis?: number; workers?: number; env?: Record<string, string> } = {}) {
-    const ll = new Ledgerline(opts.env);
-    await ll.cli('migrate');
+  static async start(
+    opts: {
+      apis?: number;
+      workers?: number;
+      env?: Record<string, string>;
+      /** null: run the apps as the owner (a single-user setup) */
+      runtimeRole?: string | null;
+    } = {},
+  ) {
+    const ll = new Ledgerline(opts.env, opts.runtimeRole);
+    await ll.cli('migrate', '--create-runtime-role');
     for (let i = 0; i < (opts.apis ?? 1); i++) await ll.startApi();
     for (let i = 0; i < (opts.workers ?? 1); i++) await ll.startWorker();
     return ll;

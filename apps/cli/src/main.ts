@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { INestApplicationContext } from '@nestjs/common';
-import { loadConfig, runMigrations, UUID_PATTERN } from '@app/platform';
+import {
+  ensureRuntimeRole,
+  grantRuntimeRole,
+  loadConfig,
+  runMigrations,
+  UUID_PATTERN,
+} from '@app/platform';
 import { TenantService } from '@app/identity';
 import { AuditChainVerifier, AuditEntryRepository, ChainName, CHAINS, fromRow } from '@app/audit';
 import { SecretRekeyer } from '@app/webhooks';
@@ -11,7 +17,11 @@ import { ALL_MIGRATIONS } from '@app/schema';
 import { CliModule } from './cli.module';
 
 const USAGE = `usage: npm run cli -- <command>
-  migrate                                apply database migrations
+  migrate [--create-runtime-role]        apply database migrations as MIGRATION_DATABASE_URL
+                                         (default DATABASE_URL), then grant DATABASE_URL's role
+                                         what the application needs (append-only tables: SELECT
+                                         and INSERT only); --create-runtime-role creates that
+                                         role (LOGIN) when it is missing
   tenant create --name <name>            create a tenant; prints {"tenantId","apiKey"}
   tenant bootstrap --name <name>         create the first tenant if there is none yet
   audit verify --tenant <id> [--chain main]
@@ -52,11 +62,21 @@ function chainArgs(args: string[]) {
 }
 
 const commands: Record<string, Handler> = {
-  async migrate() {
-    const applied = await runMigrations(loadConfig().DATABASE_URL, ALL_MIGRATIONS);
+  async migrate(args) {
+    const { values } = parseArgs({
+      args,
+      options: { 'create-runtime-role': { type: 'boolean', default: false } },
+    });
+    const config = loadConfig();
+    const owner = config.migrationDatabaseUrl;
+    const applied = await runMigrations(owner, ALL_MIGRATIONS);
     process.stderr.write(
       applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
     );
+    // After every run, so tables added by this or any later migration get their grants too.
+    if (values['create-runtime-role']) await ensureRuntimeRole(owner, config.DATABASE_URL);
+    const granted = await grantRuntimeRole(owner, config.DATABASE_URL);
+    if (granted) process.stderr.write(`granted runtime role ${granted}\n`);
     return 0;
   },
   async 'tenant create'(args) {

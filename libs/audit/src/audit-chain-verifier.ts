@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditEntryRepository } from './audit-entry.repository';
-import { ChainName, fromRow, GENESIS_HASH, hashEntry } from './audit-entry';
-import { CheckpointService } from './checkpoint.service';
+import { AuditEntryRow, ChainName, fromRow, GENESIS_HASH, hashEntry } from './audit-entry';
+import { CheckedCheckpoint, CheckpointService } from './checkpoint.service';
+import { AuditSigningKeys } from './keys/audit-signing-keys';
 
 export type BreakReason =
   'hash_mismatch' | 'prev_hash_mismatch' | 'sequence_gap' | 'checkpoint_mismatch';
@@ -15,17 +16,35 @@ export type VerifyResult =
       firstBreak: { seq: number; reason: BreakReason };
     };
 
+/** Rows read per query; the next page is read while this one is checked. */
 const PAGE = 5000;
+/** Rows checked between two yields to the event loop (a few ms of hashing). */
+const SLICE = 500;
+
+type Break = { seq: number; reason: BreakReason };
+
+/** Where a verify run stands: the next seq it expects and the hash the next row must link to. */
+interface Walk {
+  expectedSeq: number;
+  prevHash: string;
+  entries: number;
+  hashAtHead: string | null;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Recomputes a chain from seq 1 in pages (never the whole chain in memory) and reports the first
- * break in seq order. Checkpoints signed earlier catch a chain rewritten with consistent hashes.
+ * break in seq order. Checkpoints signed earlier catch a chain rewritten with consistent hashes;
+ * only those inside the range being checked are read, page by page with the rows, and each is
+ * checked with the key its keyId names. Hashing runs in slices that yield to the event loop.
  */
 @Injectable()
 export class AuditChainVerifier {
   constructor(
     private readonly repo: AuditEntryRepository,
     private readonly checkpoints: CheckpointService,
+    private readonly keys: AuditSigningKeys,
   ) {}
 
   async verify(
@@ -33,54 +52,104 @@ export class AuditChainVerifier {
     chain: ChainName,
     onProgress?: (checked: number, total: number) => void,
   ): Promise<VerifyResult> {
-    const signed = await this.checkpoints.verifiedMap(tenantId, chain);
-    const head = await this.repo.head(tenantId, chain);
-    const total = head?.seq ?? 0;
-    let expectedSeq = 1;
-    let prevHash = GENESIS_HASH;
-    let entries = 0;
-    const broken = (seq: number, reason: BreakReason): VerifyResult => ({
-      ok: false,
-      chain,
-      entries,
-      firstBreak: { seq, reason },
-    });
-    // Entries appended after the head was read are left for the next verify.
-    const bound = head ? head.seq : Number.MAX_SAFE_INTEGER;
-    let reachedBound = false;
-    while (!reachedBound) {
-      const rows = await this.repo.page(tenantId, chain, expectedSeq - 1, PAGE);
-      if (!rows.length) break;
-      for (const row of rows) {
-        if (expectedSeq > bound) {
-          reachedBound = true;
-          break;
-        }
-        if (row.seq !== expectedSeq) return broken(expectedSeq, 'sequence_gap');
-        entries++;
-        const entry = fromRow(row);
-        if (hashEntry(entry.prevHash, entry) !== entry.hash)
-          return broken(row.seq, 'hash_mismatch');
-        if (entry.prevHash !== prevHash) return broken(row.seq, 'prev_hash_mismatch');
-        const checkpoint = signed.get(row.seq);
-        if (checkpoint && (!checkpoint.valid || checkpoint.hash !== entry.hash)) {
-          return broken(row.seq, 'checkpoint_mismatch');
-        }
-        prevHash = entry.hash;
-        expectedSeq++;
+    const { head, signedUpTo } = await this.repo.bounds(tenantId, chain);
+    const ring = await this.keys.ring();
+    // Entries appended after the bounds were read are left for the next verify; with no head
+    // row at all, every row present is checked.
+    const bound = head ? Math.max(head.seq, signedUpTo) : Number.MAX_SAFE_INTEGER;
+    const total = Math.max(head?.seq ?? 0, signedUpTo);
+    const walk: Walk = { expectedSeq: 1, prevHash: GENESIS_HASH, entries: 0, hashAtHead: null };
+    const result = (b: Break | null): VerifyResult =>
+      b
+        ? { ok: false, chain, entries: walk.entries, firstBreak: b }
+        : {
+            ok: true,
+            chain,
+            entries: walk.entries,
+            head: { seq: walk.expectedSeq - 1, hash: walk.prevHash },
+          };
+
+    let next: Promise<AuditEntryRow[]> | null = this.repo.page(tenantId, chain, 0, PAGE);
+    while (next) {
+      const rows: AuditEntryRow[] = await next;
+      const within = rows.filter((r) => r.seq <= bound);
+      const lastSeq = within.length ? within[within.length - 1].seq : 0;
+      next =
+        rows.length === PAGE && within.length === rows.length && lastSeq < bound
+          ? this.repo.page(tenantId, chain, lastSeq, PAGE)
+          : null;
+      if (!within.length) break;
+      const signed = await this.checkpoints.inRange(
+        tenantId,
+        chain,
+        walk.expectedSeq - 1,
+        lastSeq,
+        ring,
+      );
+      const broke = await this.checkPage(within, signed, walk, head?.seq ?? 0);
+      if (broke) {
+        next?.catch(() => undefined);
+        return result(broke);
       }
-      onProgress?.(entries, Math.max(total, entries));
-      if (rows.length < PAGE) break;
+      onProgress?.(walk.entries, Math.max(total, walk.entries));
     }
-    const last = expectedSeq - 1;
-    // Rows missing at the end: the head or a signed checkpoint says the chain was longer.
-    // (a loop, not Math.max(...seqs): a long-lived chain has more checkpoints than fit in a call)
-    let claimed = total;
-    for (const seq of signed.keys()) if (seq > claimed) claimed = seq;
-    if (claimed > last) return broken(last + 1, 'sequence_gap');
-    if (head && last > 0 && head.hash !== prevHash) return broken(last, 'hash_mismatch');
-    for (const [seq, c] of signed)
-      if (!c.valid && seq <= last) return broken(seq, 'checkpoint_mismatch');
-    return { ok: true, chain, entries, head: { seq: last, hash: prevHash } };
+    return result(this.checkEnd(walk, total, head));
   }
+
+  /** Rows missing at the end, or a head that names another hash than the row at its seq. */
+  private checkEnd(
+    walk: Walk,
+    total: number,
+    head: { seq: number; hash: string } | null,
+  ): Break | null {
+    const last = walk.expectedSeq - 1;
+    if (total > last) return { seq: last + 1, reason: 'sequence_gap' };
+    if (head && head.seq > 0 && walk.hashAtHead !== head.hash) {
+      return { seq: head.seq, reason: 'hash_mismatch' };
+    }
+    return null;
+  }
+
+  private async checkPage(
+    rows: AuditEntryRow[],
+    signed: Map<number, CheckedCheckpoint>,
+    walk: Walk,
+    headSeq: number,
+  ): Promise<Break | null> {
+    for (let i = 0; i < rows.length; i += SLICE) {
+      if (i > 0) await yieldToEventLoop();
+      const end = Math.min(rows.length, i + SLICE);
+      for (let j = i; j < end; j++) {
+        const broke = checkRow(rows[j], signed, walk);
+        if (broke) return broke;
+        if (rows[j].seq === headSeq) walk.hashAtHead = rows[j].hash;
+      }
+    }
+    await yieldToEventLoop();
+    return null;
+  }
+}
+
+/**
+ * One row against the walk so far. The link is checked before the row's own hash: a row whose
+ * prev_hash alone was changed is a broken link (prev_hash_mismatch), not changed content.
+ */
+export function checkRow(
+  row: AuditEntryRow,
+  signed: Map<number, CheckedCheckpoint>,
+  walk: Walk,
+): Break | null {
+  if (row.seq !== walk.expectedSeq) return { seq: walk.expectedSeq, reason: 'sequence_gap' };
+  walk.entries++;
+  if (row.prev_hash !== walk.prevHash) return { seq: row.seq, reason: 'prev_hash_mismatch' };
+  if (hashEntry(row.prev_hash, fromRow(row)) !== row.hash) {
+    return { seq: row.seq, reason: 'hash_mismatch' };
+  }
+  const checkpoint = signed.get(row.seq);
+  if (checkpoint && (!checkpoint.valid || checkpoint.hash !== row.hash)) {
+    return { seq: row.seq, reason: 'checkpoint_mismatch' };
+  }
+  walk.prevHash = row.hash;
+  walk.expectedSeq++;
+  return null;
 }

@@ -12,11 +12,12 @@ import {
   RequireScope,
   toPage,
 } from '@app/platform';
-import { KeyMaterial } from '@app/identity';
 import { AuditChainVerifier } from './audit-chain-verifier';
 import { AuditEntryRow, fromRow } from './audit-entry';
 import { AuditEntryRepository } from './audit-entry.repository';
 import { CheckpointService } from './checkpoint.service';
+import { InFlightLimit } from './in-flight-limit';
+import { AuditSigningKeys } from './keys/audit-signing-keys';
 import { ChainQuery, CheckpointsQuery, EntriesQuery, ExportQuery } from './dto/audit-query.dto';
 
 const seqCursor = (cursor: string | undefined) =>
@@ -27,18 +28,22 @@ const seqCursor = (cursor: string | undefined) =>
         (v) => Number.isSafeInteger(v.seq) && (v.seq as number) >= 0,
       ).seq;
 
+/** Each export holds a pooled connection while it streams: a few at a time per process. */
 const MAX_CONCURRENT_EXPORTS = 3;
+/** Each verify hashes the whole chain (yielding between slices): two at a time per process. */
+const MAX_CONCURRENT_VERIFIES = 2;
 
 @ApiTags('audit')
 @Controller('v1/audit')
 export class AuditController {
-  private exportsInFlight = 0;
+  private readonly exports = new InFlightLimit(MAX_CONCURRENT_EXPORTS, 'exports');
+  private readonly verifies = new InFlightLimit(MAX_CONCURRENT_VERIFIES, 'verifies');
 
   constructor(
     private readonly repo: AuditEntryRepository,
     private readonly verifier: AuditChainVerifier,
     private readonly checkpoints: CheckpointService,
-    private readonly keys: KeyMaterial,
+    private readonly keys: AuditSigningKeys,
   ) {}
 
   @Get('entries')
@@ -73,7 +78,7 @@ export class AuditController {
   @Get('verify')
   @RequireScope('audit:read')
   verify(@Auth() auth: AuthContext, @Query() q: ChainQuery) {
-    return this.verifier.verify(auth.tenantId, q.chain);
+    return this.verifies.run(() => this.verifier.verify(auth.tenantId, q.chain));
   }
 
   @Get('checkpoints')
@@ -92,30 +97,22 @@ export class AuditController {
   @Public()
   @Get('public-key')
   async publicKey() {
-    return { publicKey: (await this.keys.signingKey()).publicKeyPem };
+    const { publicKeyPem, keyId } = await this.keys.current();
+    return { publicKey: publicKeyPem, keyId };
+  }
+
+  /** Every key that ever signed a checkpoint, so checkpoints from before a rotation verify. */
+  @Public()
+  @Get('public-keys')
+  async publicKeys() {
+    return { data: await this.keys.list() };
   }
 
   /** NDJSON, one entry a line in seq order, streamed from a database cursor. */
   @Get('export')
   @RequireScope('audit:read')
   async export(@Auth() auth: AuthContext, @Query() q: ExportQuery, @Res() reply: FastifyReply) {
-    // Each export holds a pooled connection while it streams: a few at a time per process.
-    if (this.exportsInFlight >= MAX_CONCURRENT_EXPORTS) {
-      throw new DomainError(
-        'unavailable',
-        'Too many exports in progress; retry shortly',
-        undefined,
-        {
-          'retry-after': '5',
-        },
-      );
-    }
-    this.exportsInFlight++;
-    let counted = true;
-    const done = () => {
-      if (counted) this.exportsInFlight--;
-      counted = false;
-    };
+    const done = this.exports.enter();
     try {
       await this.streamExport(auth, q, reply, done);
     } catch (err) {

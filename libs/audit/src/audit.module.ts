@@ -2,17 +2,29 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { EventsModule, EventViewRegistry } from '@app/events';
 import { IdentityModule } from '@app/identity';
 import { AuditChainAppender } from './audit-chain-appender';
+import { AuditChainRegistry } from './audit-chains';
 import { AuditChainVerifier } from './audit-chain-verifier';
 import { AuditEntryRepository } from './audit-entry.repository';
 import { AuditController } from './audit.controller';
 import { CheckpointService } from './checkpoint.service';
 import { CheckpointSweeper } from './checkpoint-sweeper';
+import { AuditSigningKeys } from './keys/audit-signing-keys';
+import { SigningKeyRepository } from './keys/signing-key.repository';
 
-/** The chain's store, verifier and checkpoints; no transport. */
+const CORE = [
+  AuditChainRegistry,
+  AuditChainVerifier,
+  AuditEntryRepository,
+  AuditSigningKeys,
+  CheckpointService,
+  SigningKeyRepository,
+];
+
+/** The chains' store and registry, verifier, signing keys and checkpoints; no transport. */
 @Module({
   imports: [EventsModule, IdentityModule],
-  providers: [AuditChainVerifier, AuditEntryRepository, CheckpointService],
-  exports: [AuditChainVerifier, AuditEntryRepository, CheckpointService],
+  providers: CORE,
+  exports: CORE,
 })
 export class AuditModule {}
 
@@ -28,8 +40,9 @@ export class AuditHttpModule implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    // GET /v1/events/{id} shows the event's entry in its tenant's main chain.
     this.views.register(async (tenantId, eventId) => ({
-      audit: await this.repo.findByEvent(tenantId, eventId),
+      audit: await this.repo.findByEvent(tenantId, 'main', eventId),
     }));
   }
 }

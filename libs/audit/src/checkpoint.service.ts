@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import canonicalize from 'canonicalize';
-import { sign, verify, createPublicKey } from 'node:crypto';
+import { sign } from 'node:crypto';
 import { Clock, Database, LedgerlineConfig, Tx } from '@app/platform';
 import { EventStore } from '@app/events';
-import { KeyMaterial } from '@app/identity';
 import { ChainName } from './audit-entry';
+import { AuditSigningKeys } from './keys/audit-signing-keys';
+import { SigningKeyRing } from './keys/signing-key-ring';
 
 export interface Checkpoint {
   tenantId: string;
@@ -13,6 +14,14 @@ export interface Checkpoint {
   hash: string;
   signedAt: string;
   signature: string;
+  /** null for checkpoints signed before keyIds were recorded */
+  keyId: string | null;
+}
+
+/** A checkpoint as verify sees it: its hash, and whether its signature holds. */
+export interface CheckedCheckpoint {
+  hash: string;
+  valid: boolean;
 }
 
 interface CheckpointRow {
@@ -22,6 +31,7 @@ interface CheckpointRow {
   hash: string;
   signed_at: Date;
   signature: string;
+  key_id: string | null;
 }
 
 export const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
@@ -31,10 +41,11 @@ export const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
   hash: r.hash,
   signedAt: r.signed_at.toISOString(),
   signature: r.signature,
+  keyId: r.key_id,
 });
 
 /** The bytes a checkpoint signature covers: JCS of {tenantId, chain, seq, hash, signedAt}. */
-export function checkpointPayload(c: Omit<Checkpoint, 'signature'>): Buffer {
+export function checkpointPayload(c: Omit<Checkpoint, 'signature' | 'keyId'>): Buffer {
   const body = {
     tenantId: c.tenantId,
     chain: c.chain,
@@ -54,7 +65,7 @@ export function checkpointPayload(c: Omit<Checkpoint, 'signature'>): Buffer {
 export class CheckpointService {
   constructor(
     private readonly db: Database,
-    private readonly keys: KeyMaterial,
+    private readonly keys: AuditSigningKeys,
     private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly config: LedgerlineConfig,
@@ -111,15 +122,15 @@ export class CheckpointService {
     seq: number,
     hash: string,
   ): Promise<number> {
-    const { privateKey } = await this.keys.signingKey();
+    const { privateKey, keyId } = await this.keys.forSigning();
     const now = this.clock.now();
     const unsigned = { tenantId, chain, seq, hash, signedAt: now.toISOString() };
     const signature = sign(null, checkpointPayload(unsigned), privateKey).toString('base64');
     const inserted = await tx.query(
-      `INSERT INTO audit_checkpoints (tenant_id, chain, seq, hash, signed_at, signature)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING seq`,
-      [tenantId, chain, seq, hash, unsigned.signedAt, signature],
-      'checkpoint_insert',
+      `INSERT INTO audit_checkpoints (tenant_id, chain, seq, hash, signed_at, signature, key_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING seq`,
+      [tenantId, chain, seq, hash, unsigned.signedAt, signature, keyId],
+      'checkpoint_insert_keyed',
     );
     if (!inserted.length) return 0;
     await this.store.record(tx, {
@@ -127,7 +138,7 @@ export class CheckpointService {
       type: 'audit.checkpoint',
       subject: `audit/${chain}`,
       actor: { type: 'system', id: 'ledgerline' },
-      data: { ...unsigned, signature },
+      data: { ...unsigned, signature, keyId },
     });
     return 1;
   }
@@ -145,27 +156,31 @@ export class CheckpointService {
     return rows.map(toCheckpoint);
   }
 
-  /** Every checkpoint of a chain whose signature verifies under the service's public key. */
-  async verifiedMap(
+  /**
+   * The checkpoints with afterSeq < seq <= upToSeq, each checked against the key its keyId names:
+   * verify reads them page by page alongside the entries, never the whole list.
+   */
+  async inRange(
     tenantId: string,
     chain: ChainName,
-  ): Promise<Map<number, { hash: string; valid: boolean }>> {
-    const publicKey = createPublicKey((await this.keys.signingKey()).publicKeyPem);
+    afterSeq: number,
+    upToSeq: number,
+    ring: SigningKeyRing,
+  ): Promise<Map<number, CheckedCheckpoint>> {
     const rows = await this.db.query<CheckpointRow>(
-      `SELECT * FROM audit_checkpoints WHERE tenant_id = $1 AND chain = $2 ORDER BY seq`,
-      [tenantId, chain],
+      `SELECT * FROM audit_checkpoints WHERE tenant_id = $1 AND chain = $2 AND seq > $3 AND seq <= $4
+       ORDER BY seq`,
+      [tenantId, chain, afterSeq, upToSeq],
+      'checkpoint_range',
     );
-    const map = new Map<number, { hash: string; valid: boolean }>();
+    const checked = new Map<number, CheckedCheckpoint>();
     for (const row of rows) {
       const c = toCheckpoint(row);
-      const valid = verify(
-        null,
-        checkpointPayload(c),
-        publicKey,
-        Buffer.from(c.signature, 'base64'),
-      );
-      map.set(c.seq, { hash: c.hash, valid: valid && c.tenantId === tenantId });
+      const valid =
+        c.tenantId === tenantId &&
+        ring.verifies(checkpointPayload(c), Buffer.from(c.signature, 'base64'), c.keyId);
+      checked.set(c.seq, { hash: c.hash, valid });
     }
-    return map;
+    return checked;
   }
 }

@@ -3,6 +3,7 @@ export * from './config/config.module';
 export * from './database/database';
 export * from './database/database.module';
 export * from './database/migration-runner';
+export * from './database/runtime-role';
 export * from './queue/queue-names';
 export * from './queue/queue-registry';
 export * from './queue/processor-registry';

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
     ['PORT', 'eighty'],
     ['PORT', '70000'],
     ['DATABASE_URL', 'mysql://x'],
+    ['MIGRATION_DATABASE_URL', 'mysql://x'],
     ['QUEUE_PREFIX', 'a:b'],
     ['NODE_ENV', 'staging'],
     ['WEBHOOK_RETRY_SCHEDULE', 'soon'],
@@ -37,5 +38,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
       /LEDGERLINE_MASTER_KEY[\s\S]*LEDGERLINE_SIGNING_KEY/,
     );
+  });
+
+  it('migrates as MIGRATION_DATABASE_URL, defaulting to DATABASE_URL (one user)', () => {
+    const app = 'postgres://ledgerline_app@db:5432/ledgerline';
+    const owner = 'postgres://postgres@db:5432/ledgerline';
+    expect(loadConfig({ DATABASE_URL: app }).migrationDatabaseUrl).toBe(app);
+    const split = loadConfig({ DATABASE_URL: app, MIGRATION_DATABASE_URL: owner });
+    expect([split.DATABASE_URL, split.migrationDatabaseUrl]).toEqual([app, owner]);
   });
 });

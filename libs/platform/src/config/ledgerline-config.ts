@@ -31,6 +31,15 @@ export class LedgerlineConfig {
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ledgerline';
 
+  /**
+   * The schema owner, for migrations only; the API and worker run as DATABASE_URL's role, which
+   * the migrate command grants only SELECT and INSERT on append-only tables. Unset: DATABASE_URL
+   * (a single-user setup, warned about at start).
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  MIGRATION_DATABASE_URL?: string;
+
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379/0';
 
@@ -140,6 +149,10 @@ export class LedgerlineConfig {
   @IsInt()
   @Min(1)
   AUDIT_CHECKPOINT_EVERY_ENTRIES = 1000;
+
+  get migrationDatabaseUrl(): string {
+    return this.MIGRATION_DATABASE_URL ?? this.DATABASE_URL;
+  }
 
   get isProduction(): boolean {
     return this.NODE_ENV === 'production';
