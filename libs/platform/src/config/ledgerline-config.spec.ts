@@ -38,4 +38,15 @@ describe('loadConfig', () => {
       /LEDGERLINE_MASTER_KEY[\s\S]*LEDGERLINE_SIGNING_KEY/,
     );
   });
+
+  it('refuses production with the master key but without the signing key, and the reverse', () => {
+    const withMaster = () =>
+      loadConfig({ NODE_ENV: 'production', LEDGERLINE_MASTER_KEY: 'a'.repeat(64) });
+    expect(withMaster).toThrow(ConfigError);
+    expect(withMaster).toThrow('LEDGERLINE_SIGNING_KEY: required when NODE_ENV=production');
+    expect(withMaster).not.toThrow(/LEDGERLINE_MASTER_KEY:/);
+    const withSigning = () => loadConfig({ NODE_ENV: 'production', LEDGERLINE_SIGNING_KEY: 'pem' });
+    expect(withSigning).toThrow('LEDGERLINE_MASTER_KEY: required when NODE_ENV=production');
+    expect(withSigning).not.toThrow(/LEDGERLINE_SIGNING_KEY:/);
+  });
 });
