@@ -9,6 +9,7 @@ import {
   loadConfig,
   PinoNestLogger,
 } from '@app/platform';
+import { authenticateBeforeBody } from '@app/identity';
 import { PiiRedactor } from '@app/security';
 import { ApiModule } from './api.module';
 
@@ -24,10 +25,9 @@ async function bootstrap(): Promise<void> {
     },
   );
   exitCleanlyOnSignals(app, logger);
-  await configureHttp(app, {
-    largeBodyRoutes: { '/v1/events/batch': 4 * 1024 * 1024 },
-    docs: true,
-  });
+  const largeBodyRoutes = { '/v1/events/batch': 4 * 1024 * 1024 };
+  await configureHttp(app, { largeBodyRoutes, docs: true });
+  authenticateBeforeBody(app, Object.keys(largeBodyRoutes));
   await app.listen(config.PORT, '0.0.0.0');
   logger.info({ port: config.PORT }, 'api listening');
 }

@@ -11,6 +11,8 @@ export const RESERVED_PREFIXES = [
   'audit.',
   'ai_action.',
   'consent.',
+  'messaging.',
+  'console.',
 ];
 
 export function isReservedType(type: string): boolean {

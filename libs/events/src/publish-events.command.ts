@@ -66,15 +66,8 @@ export class PublishEventsHandler implements ICommandHandler<PublishEventsComman
         [{ field, message: 'reserved prefix' }],
       );
     }
+    // Validated by the one timestamp rule (IsTimestamp): Date reads it exactly.
     const occurredAt = dto.occurredAt ? new Date(dto.occurredAt) : receivedAt;
-    const year = occurredAt.getUTCFullYear();
-    // NaN too: ISO 8601 also has week and ordinal dates ("2020-W01", "2020-366") Date cannot read.
-    if (!(year >= 1 && year <= 9999)) {
-      throw DomainError.invalid(
-        field.replace(/type$/, 'occurredAt'),
-        'occurredAt must be a calendar date-time in the years 0001-9999',
-      );
-    }
     return {
       tenantId,
       id: this.ids.next(),

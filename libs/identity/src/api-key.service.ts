@@ -13,8 +13,7 @@ export interface CreatedApiKey {
 }
 
 interface CachedKey {
-  auth: AuthContext | null;
-  hash: Buffer | null;
+  entry: Promise<{ auth: AuthContext | null; hash: Buffer | null }>;
   expires: number;
 }
 
@@ -39,27 +38,44 @@ export class ApiKeyService {
     private readonly ids: IdGenerator,
   ) {}
 
-  /** Returns who the key belongs to, or null for an unknown, malformed or revoked key. */
-  async authenticate(key: string): Promise<AuthContext | null> {
+  /**
+   * Returns who the key belongs to, or null for an unknown, malformed or revoked key.
+   * `beforeLookup` runs (and may throw) only when the database must be asked; concurrent
+   * requests with one uncached prefix share one lookup.
+   */
+  async authenticate(
+    key: string,
+    beforeLookup: () => Promise<void> = async () => undefined,
+  ): Promise<AuthContext | null> {
     const prefix = prefixOf(key);
     if (!prefix) return null;
-    const now = Date.now();
     let cached = this.cache.get(prefix);
-    if (!cached || cached.expires < now) {
-      const [row] = await this.repo.findByPrefix(prefix);
-      cached = {
-        auth:
-          row && !row.revoked_at
-            ? { tenantId: row.tenant_id, keyId: row.id, scopes: new Set(row.scopes) }
-            : null,
-        hash: row ? row.key_hash : null,
-        expires: now + CACHE_MS,
-      };
-      if (this.cache.size > 10000) this.cache.clear();
-      this.cache.set(prefix, cached);
+    if (!cached || cached.expires < Date.now()) {
+      await beforeLookup();
+      cached = this.cache.get(prefix);
+      if (!cached || cached.expires < Date.now()) cached = this.lookup(prefix);
     }
-    if (!cached.auth || !cached.hash) return null;
-    return constantTimeEqual(hashKey(key), cached.hash) ? cached.auth : null;
+    const { auth, hash } = await cached.entry;
+    if (!auth || !hash) return null;
+    return constantTimeEqual(hashKey(key), hash) ? auth : null;
+  }
+
+  private lookup(prefix: string): CachedKey {
+    const entry = this.repo.findByPrefix(prefix).then(([row]) => ({
+      auth:
+        row && !row.revoked_at
+          ? { tenantId: row.tenant_id, keyId: row.id, scopes: new Set(row.scopes) }
+          : null,
+      hash: row ? row.key_hash : null,
+    }));
+    const cached: CachedKey = { entry, expires: Date.now() + CACHE_MS };
+    if (this.cache.size > 10000) this.cache.clear();
+    this.cache.set(prefix, cached);
+    // A failed lookup is not remembered: the next request asks again.
+    entry.catch(() => {
+      if (this.cache.get(prefix) === cached) this.cache.delete(prefix);
+    });
+    return cached;
   }
 
   async create(auth: AuthContext, name: string, scopes: Scope[]): Promise<CreatedApiKey> {

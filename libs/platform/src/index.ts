@@ -15,6 +15,7 @@ export * from './http/domain-error';
 export * from './http/problem';
 export * from './http/problem.filter';
 export * from './http/validation';
+export * from './http/timestamp';
 export * from './http/pagination';
 export * from './http/auth-context';
 export * from './time/clock';

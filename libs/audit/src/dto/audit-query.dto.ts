@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, MaxLength, Min } from 'class-validator';
-import { PageQuery } from '@app/platform';
+import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsTimestamp, PageQuery } from '@app/platform';
 import { CHAINS, ChainName } from '../audit-entry';
 
 export class ChainQuery {
@@ -30,11 +30,11 @@ export class EntriesQuery extends PageQuery {
   subject?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   from?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   to?: string;
 }
 

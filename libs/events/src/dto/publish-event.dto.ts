@@ -5,7 +5,6 @@ import {
   IsArray,
   IsDefined,
   IsIn,
-  IsISO8601,
   IsObject,
   IsOptional,
   IsString,
@@ -15,6 +14,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { IsTimestamp } from '@app/platform';
 import { ACTOR_TYPES, ActorType, EVENT_TYPE_PATTERN } from '../event-types';
 
 export class ActorDto {
@@ -49,7 +49,7 @@ export class PublishEventDto {
   actingAsTenantId?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   occurredAt?: string;
 
   @IsObject()

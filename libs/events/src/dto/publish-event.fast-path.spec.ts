@@ -43,6 +43,7 @@ const perField: Record<string, unknown[]> = {
     'a_b.c_1',
   ],
   actor: [
+    [{ type: 'user', id: 'u' }],
     { type: 'user', id: 'u' },
     { type: 'robot', id: 'u' },
     { type: 'ai_agent', id: '' },
@@ -66,6 +67,9 @@ const perField: Record<string, unknown[]> = {
     '2026-02-30T00:00:00Z',
     '2026-11-26T25:00:00Z',
     'yesterday',
+    '2020-W01',
+    '2020-366',
+    '9999-12-31T23:00:00-02:00',
   ],
   data: [{ x: null }, { __proto__: { polluted: 1 } }, Object.create(null)],
 };
@@ -128,5 +132,35 @@ describe('the events routes fast path', () => {
     }
     expect(isPlainValidBatch(batches[1])).toBe(true);
     expect(batches.filter(isPlainValidBatch)).toHaveLength(2);
+  });
+
+  it('refuses arrays for objects and week dates on the full path too', async () => {
+    for (const value of [
+      { ...base, actor: [] },
+      { ...base, actor: [{ type: 'user', id: 'u' }] },
+      { ...base, data: [] },
+      { ...base, occurredAt: '2020-W01' },
+    ]) {
+      expect(await acceptedByClassValidator(PublishEventDto, value)).toBe(false);
+    }
+    expect(await acceptedByClassValidator(PublishEventBatchDto, { events: [[]] })).toBe(false);
+  });
+
+  it('keeps data exactly as sent on both paths, whatever its neighbours', async () => {
+    const data = JSON.parse(
+      '{"constructor":1,"toString":"t","valueOf":{"hasOwnProperty":[]},"__defineGetter__":0}',
+    );
+    const plain = { ...base, data };
+    const slowNeighbour = { ...base, subject: null };
+    expect(isPlainValidBatch({ events: [plain] })).toBe(true);
+    expect(isPlainValidBatch({ events: [plain, slowNeighbour] })).toBe(false);
+    const pipe = createValidationPipe();
+    for (const events of [[plain], [plain, slowNeighbour]]) {
+      const dto = (await pipe.transform(
+        { events },
+        { type: 'body', metatype: PublishEventBatchDto },
+      )) as PublishEventBatchDto;
+      expect(JSON.stringify(dto.events[0].data)).toBe(JSON.stringify(data));
+    }
   });
 });

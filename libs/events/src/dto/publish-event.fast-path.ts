@@ -1,4 +1,5 @@
-import { isISO8601, isUUID } from 'class-validator';
+import { isUUID } from 'class-validator';
+import { isTimestamp } from '@app/platform';
 import { ACTOR_TYPES, EVENT_TYPE_PATTERN } from '../event-types';
 
 // The events routes are the hottest in Ledgerline: a plainly valid event skips class-transformer
@@ -8,7 +9,6 @@ import { ACTOR_TYPES, EVENT_TYPE_PATTERN } from '../event-types';
 
 const EVENT_KEYS = new Set(['type', 'subject', 'actor', 'actingAsTenantId', 'occurredAt', 'data']);
 const ACTORS: readonly string[] = ACTOR_TYPES;
-const ISO_8601 = { strict: true, strictSeparator: true };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -46,8 +46,7 @@ export function isPlainValidEvent(v: unknown): boolean {
     isPlainActor(v.actor) &&
     (v.actingAsTenantId === undefined ||
       (typeof v.actingAsTenantId === 'string' && isUUID(v.actingAsTenantId))) &&
-    (v.occurredAt === undefined ||
-      (typeof v.occurredAt === 'string' && isISO8601(v.occurredAt, ISO_8601))) &&
+    (v.occurredAt === undefined || isTimestamp(v.occurredAt)) &&
     isPlainObject(v.data)
   );
 }

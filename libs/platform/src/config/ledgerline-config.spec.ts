@@ -47,4 +47,15 @@ describe('loadConfig', () => {
     const split = loadConfig({ DATABASE_URL: app, MIGRATION_DATABASE_URL: owner });
     expect([split.DATABASE_URL, split.migrationDatabaseUrl]).toEqual([app, owner]);
   });
+
+  it('refuses production with the master key but without the signing key, and the reverse', () => {
+    const withMaster = () =>
+      loadConfig({ NODE_ENV: 'production', LEDGERLINE_MASTER_KEY: 'a'.repeat(64) });
+    expect(withMaster).toThrow(ConfigError);
+    expect(withMaster).toThrow('LEDGERLINE_SIGNING_KEY: required when NODE_ENV=production');
+    expect(withMaster).not.toThrow(/LEDGERLINE_MASTER_KEY:/);
+    const withSigning = () => loadConfig({ NODE_ENV: 'production', LEDGERLINE_SIGNING_KEY: 'pem' });
+    expect(withSigning).toThrow('LEDGERLINE_MASTER_KEY: required when NODE_ENV=production');
+    expect(withSigning).not.toThrow(/LEDGERLINE_SIGNING_KEY:/);
+  });
 });

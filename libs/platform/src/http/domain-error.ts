@@ -10,7 +10,11 @@ export type ErrorCode =
   | 'conflict'
   | 'reserved_type'
   | 'unsafe_url'
+  | 'method_not_allowed'
+  | 'request_timeout'
   | 'payload_too_large'
+  | 'uri_too_long'
+  | 'headers_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'internal_error'
@@ -27,7 +31,11 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   conflict: 409,
   reserved_type: 422,
   unsafe_url: 422,
+  method_not_allowed: 405,
+  request_timeout: 408,
   payload_too_large: 413,
+  uri_too_long: 414,
+  headers_too_large: 431,
   unsupported_media_type: 415,
   rate_limited: 429,
   internal_error: 500,

@@ -1,15 +1,15 @@
 import { INestApplication, INestApplicationContext, LoggerService } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
+import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import pino, { Logger } from 'pino';
 import { LedgerlineConfig } from '../config/ledgerline-config';
 import { Metrics } from '../ops/metrics';
 import { installJsonBodyParser } from './json-body-parser';
-import { ProblemFilter } from './problem.filter';
-import { toProblem } from './problem';
+import { ProblemFilter, sendProblem } from './problem.filter';
+import { problemForStatus, toProblem } from './problem';
 import { DomainError } from './domain-error';
 import { createValidationPipe } from './validation';
 
@@ -81,8 +81,36 @@ export class PinoNestLogger implements LoggerService {
   }
 }
 
+// helmet's middleware, built once: @fastify/helmet rebuilt it (parsing the CSP) on every
+// request, a tenth of the API's CPU for single events.
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' },
+  hsts: { maxAge: 31536000, includeSubDomains: true },
+  referrerPolicy: { policy: 'no-referrer' },
+});
+
+/**
+ * The router answers a malformed percent-encoding (400) or an over-long path segment (414)
+ * before any hook runs: those answers get the security headers and a problem too.
+ */
+function answerFrameworkError(err: Error, req: FastifyRequest, reply: FastifyReply): void {
+  securityHeaders(req.raw, reply.raw, () => undefined);
+  reply.header('x-request-id', req.id);
+  sendProblem(reply, err, req);
+}
+
 export function createFastifyAdapter(logger: Logger): FastifyAdapter {
   return new FastifyAdapter({
+    frameworkErrors: answerFrameworkError,
     loggerInstance: logger,
     // One line per answer (below), not fastify's two: logging is a hot-path cost.
     logController: new LogController({ disableRequestLogging: true }),
@@ -98,35 +126,34 @@ export function createFastifyAdapter(logger: Logger): FastifyAdapter {
   });
 }
 
+/**
+ * Every error answer is problem+json, whoever wrote it (fastify's own 404, 415 or 503 while
+ * closing included). A 5xx JSON document of our own (the readiness report) stays as it is.
+ */
+function asProblem(reply: FastifyReply, payload: unknown): unknown {
+  const status = reply.statusCode;
+  if (status < 400) return payload;
+  const type = String(reply.getHeader('content-type') ?? '');
+  if (type.startsWith('application/problem+json')) return payload;
+  if (status >= 500 && type.startsWith('application/json')) return payload;
+  reply.header('content-type', 'application/problem+json; charset=utf-8');
+  reply.removeHeader('content-length');
+  return JSON.stringify(problemForStatus(status));
+}
+
 /** Security headers, body parsing, problem+json, validation and OpenAPI for an HTTP app. */
 export async function configureHttp(
   app: NestFastifyApplication,
   opts: { largeBodyRoutes?: Record<string, number>; docs?: boolean; onlyRoutes?: string[] } = {},
 ): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  // helmet's middleware, built once: @fastify/helmet rebuilt it (parsing the CSP) on every
-  // request, a tenth of the API's CPU for single events.
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-      },
-    },
-    frameguard: { action: 'deny' },
-    hsts: { maxAge: 31536000, includeSubDomains: true },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
   fastify.addHook('onRequest', (req, reply, done) =>
     securityHeaders(req.raw, reply.raw, (err) => done(err as Error | undefined)),
   );
   installJsonBodyParser(fastify, opts.largeBodyRoutes);
   fastify.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
-    done(null, payload);
+    done(null, asProblem(reply, payload));
   });
   const metrics = app.get(Metrics);
   fastify.addHook('onResponse', (req, reply, done) => {

@@ -1,12 +1,17 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError, FieldError } from './domain-error';
+import { dtoShape, DtoShape, isPlainObject, shapeErrors } from './dto-shape';
 
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
-  return errors.flatMap((e) => {
+/** At most this many field errors are listed in a 400 (the problem also says how many there were). */
+export const MAX_FIELD_ERRORS = 20;
+
+function flatten(errors: ValidationError[], parent = '', out: FieldError[] = []): FieldError[] {
+  for (const e of errors) {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(e.children ?? [], field)];
-  });
+    for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
+    flatten(e.children ?? [], field, out);
+  }
+  return out;
 }
 
 /** A cheap check that answers true only for a value the DTO's validation would accept as is. */
@@ -23,11 +28,46 @@ export function registerFastPath(dto: abstract new () => unknown, check: FastPat
   fastPaths.set(dto, check);
 }
 
+const invalid = (errors: FieldError[]) =>
+  new DomainError('validation_failed', 'The request is not valid', errors);
+
+/**
+ * Free-form values (a property with no nested DTO, such as an event's `data`) are put back as
+ * they came: class-transformer drops keys named like Object.prototype members (`constructor`,
+ * `toString`, `valueOf`, …) and Nest strips some in place, so they are validated on a copy.
+ */
+function restoreFreeForm(shape: DtoShape, instance: unknown, raw: unknown): void {
+  if (!isPlainObject(raw) || typeof instance !== 'object' || instance === null) return;
+  const target = instance as Record<string, unknown>;
+  for (const [prop, rule] of shape.properties) {
+    if (!Object.prototype.hasOwnProperty.call(raw, prop)) continue;
+    const given = raw[prop];
+    const nested = rule.nested?.();
+    if (!nested) {
+      if (typeof given === 'object' && given !== null) target[prop] = given;
+    } else if (rule.each && Array.isArray(given) && Array.isArray(target[prop])) {
+      const items = target[prop] as unknown[];
+      given.forEach((g, i) => restoreFreeForm(nested, items[i], g));
+    } else if (!rule.each) {
+      restoreFreeForm(nested, target[prop], given);
+    }
+  }
+}
+
 class LedgerlineValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const check = metadata.type === 'body' ? fastPaths.get(metadata.metatype) : undefined;
+    const shape =
+      metadata.type === 'body' || metadata.type === 'query' ? dtoShape(metadata.metatype) : null;
+    if (!shape) return super.transform(value, metadata);
+    // Before any per-element work: wrong shapes and oversized arrays are refused outright.
+    const wrong = shapeErrors(shape, value, MAX_FIELD_ERRORS);
+    if (wrong.length) throw invalid(wrong);
+    if (metadata.type === 'query') return super.transform(value, metadata);
+    const check = fastPaths.get(metadata.metatype);
     if (check?.(value)) return value;
-    return super.transform(value, metadata);
+    const instance = await super.transform(structuredClone(value), metadata);
+    restoreFreeForm(shape, instance, value);
+    return instance;
   }
 }
 
@@ -39,7 +79,6 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     forbidUnknownValues: true,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) =>
-      new DomainError('validation_failed', 'The request is not valid', flatten(errors)),
+    exceptionFactory: (errors) => invalid(flatten(errors)),
   });
 }

@@ -4,7 +4,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
   IsOptional,
   IsString,
   Matches,
@@ -13,7 +12,7 @@ import {
   ValidateIf,
   Min,
 } from 'class-validator';
-import { PageQuery } from '@app/platform';
+import { IsTimestamp, PageQuery } from '@app/platform';
 import { EVENT_TYPE_PATTERN } from '../event-type-pattern';
 
 export class CreateEndpointDto {
@@ -76,7 +75,7 @@ export class UpdateEndpointDto {
 }
 
 export class RecoverDto {
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   since: string;
 }
 

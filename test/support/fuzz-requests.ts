@@ -1,0 +1,543 @@
+import fc from 'fast-check';
+
+/**
+ * Mutated requests for every route of the API, built with fast-check. Ids are placeholders
+ * (`{own.event}`, `{other.endpoint}`, …) filled in when sent, so a seed names the same requests
+ * in every run. Values JSON cannot carry from JavaScript (1e400, a raw `__proto__` key) are
+ * written as markers and spliced into the text.
+ */
+export interface FuzzRequest {
+  route: string;
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string>;
+  /** The body as sent (undefined: none). */
+  body?: string;
+  /** The request names another tenant's resource: it must never succeed. */
+  foreign: boolean;
+}
+
+export const RAW_1E400 = '__fuzz_raw_1e400__';
+export const RAW_NEG_1E400 = '__fuzz_raw_-1e400__';
+export const RAW_NEG_ZERO = '__fuzz_raw_-0__';
+export const RAW_SURROGATE = '__fuzz_raw_lone_surrogate__';
+
+const RAW: Record<string, string> = {
+  [`"${RAW_1E400}"`]: '1e400',
+  [`"${RAW_NEG_1E400}"`]: '-1e400',
+  [`"${RAW_NEG_ZERO}"`]: '-0',
+  [`"${RAW_SURROGATE}"`]: '"\\ud800x"',
+};
+
+/** JSON text with the markers replaced by what they stand for. */
+export function toJsonText(value: unknown): string {
+  let text = JSON.stringify(value) ?? '';
+  for (const [marker, raw] of Object.entries(RAW)) text = text.split(marker).join(raw);
+  return text;
+}
+
+const nest = (depth: number): unknown => {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { d: v };
+  return v;
+};
+
+const hostileStrings = fc.constantFrom(
+  '',
+  ' ',
+  "' OR '1'='1",
+  '1; DROP TABLE events; --',
+  '$1',
+  '%s%n',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  '😀',
+  'ﬁ',
+  '\u202e',
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
+  '2020-W01',
+  '2020-366',
+  '2026-02-30T00:00:00Z',
+  '9999-12-31T23:00:00-02:00',
+  '0000-01-01T00:00:00Z',
+  'invoice.paid',
+  'tenant.created',
+  'messaging.sent',
+  '*',
+  'x'.repeat(129),
+  'y'.repeat(513),
+  'z'.repeat(3000),
+);
+
+/** Values that are wrong for most fields, and some that are right for many. */
+export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  hostileStrings,
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    2 ** 53 + 1,
+    1e308,
+    RAW_1E400,
+    RAW_NEG_1E400,
+    RAW_NEG_ZERO,
+    RAW_SURROGATE,
+    [],
+    [[]],
+    [{}],
+    {},
+    { type: 'user', id: 'u' },
+    [{ type: 'user', id: 'u' }],
+    JSON.parse('{"__proto__":{"polluted":1}}'),
+    JSON.parse('{"constructor":{"prototype":{"polluted":1}}}'),
+    { constructor: 1, toString: 'x', valueOf: {}, hasOwnProperty: [] },
+  ),
+  fc.constantFrom(70, 65, 63).map(nest),
+  fc.constantFrom(600, 50000).map((n) => Array.from({ length: n }, () => ({}))),
+  fc.constantFrom(300 * 1024).map((n) => 'h'.repeat(n)),
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+);
+
+type Body = Record<string, unknown>;
+
+/** A valid body, then fields replaced, removed or added; sometimes the whole body replaced. */
+function mutatedBody(valid: fc.Arbitrary<Body>): fc.Arbitrary<unknown> {
+  const fieldMutation = fc.tuple(
+    valid,
+    fc.array(
+      fc.tuple(
+        fc.constantFrom('replace', 'remove', 'add', 'nested'),
+        fc.nat(),
+        hostileValue,
+        fc.constantFrom('extra', 'constructor', 'toString', '__proto__', 'prototype', 'type'),
+      ),
+      { maxLength: 3 },
+    ),
+  );
+  return fc.oneof(
+    { weight: 2, arbitrary: valid },
+    {
+      weight: 6,
+      arbitrary: fieldMutation.map(([body, steps]) => {
+        const out: Body = JSON.parse(JSON.stringify(body));
+        for (const [kind, n, value, name] of steps) {
+          const keys = Object.keys(out);
+          const key = keys.length ? keys[n % keys.length] : name;
+          if (kind === 'replace') out[key] = value;
+          else if (kind === 'remove') delete out[key];
+          else if (kind === 'add')
+            Object.defineProperty(out, name, {
+              value,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          else {
+            const inner = out[key];
+            if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
+              Object.defineProperty(inner, name, {
+                value,
+                enumerable: true,
+                writable: true,
+                configurable: true,
+              });
+            } else out[key] = value;
+          }
+        }
+        return out;
+      }),
+    },
+    { weight: 1, arbitrary: hostileValue },
+    { weight: 1, arbitrary: valid.map((b) => [b]) },
+  );
+}
+
+const event = fc.record(
+  {
+    type: fc.constantFrom('invoice.paid', 'order.created', 'a.b'),
+    subject: fc.constantFrom('invoice/1', 'x'),
+    actor: fc.record({
+      type: fc.constantFrom('user', 'service', 'ai_agent', 'system'),
+      id: fc.constantFrom('u_1', 'svc'),
+    }),
+    occurredAt: fc.constantFrom('2026-11-22T10:00:00Z', '2020-01-01'),
+    data: fc.oneof(
+      fc.constant({ amount: 1 }),
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+    ),
+  },
+  { requiredKeys: ['type', 'actor', 'data'] },
+) as fc.Arbitrary<Body>;
+
+const batch = fc
+  .array(event, { minLength: 1, maxLength: 5 })
+  .map((events) => ({ events })) as fc.Arbitrary<Body>;
+
+const endpoint = fc.record(
+  {
+    url: fc.constantFrom(
+      'http://127.0.0.1:9/hook',
+      'https://example.com/x',
+      'ftp://x',
+      'http://10.0.0.1/',
+    ),
+    eventTypes: fc.constantFrom(['*'], ['invoice.*'], ['invoice.paid', 'order.created']),
+    description: fc.constantFrom('d', ''),
+    rateLimitPerSecond: fc.constantFrom(1, 100),
+  },
+  { requiredKeys: ['url', 'eventTypes'] },
+) as fc.Arbitrary<Body>;
+
+const patch = fc.record(
+  {
+    url: fc.constantFrom('http://127.0.0.1:9/other'),
+    eventTypes: fc.constantFrom(['*']),
+    description: fc.constantFrom('x', null),
+    rateLimitPerSecond: fc.constantFrom(5, null),
+  },
+  { requiredKeys: [] },
+) as fc.Arbitrary<Body>;
+
+const recover = fc.record({
+  since: fc.constantFrom('2020-01-01T00:00:00Z', '2026-11-22T10:00:00.123+01:00'),
+}) as fc.Arbitrary<Body>;
+
+const apiKey = fc.record({
+  name: fc.constantFrom('ci', 'k'),
+  scopes: fc.constantFrom(['events:write'], ['audit:read', 'events:read']),
+}) as fc.Arbitrary<Body>;
+
+type Ids = 'event' | 'endpoint' | 'spareEndpoint' | 'delivery' | 'apiKey';
+
+interface Route {
+  name: string;
+  method: string;
+  path: string;
+  id?: Ids;
+  body?: fc.Arbitrary<Body>;
+  /** Valid query parameters for the route. */
+  query?: fc.Arbitrary<Record<string, string>>;
+}
+
+const page = fc.record(
+  { limit: fc.constantFrom('1', '50', '500') },
+  { requiredKeys: [] },
+) as fc.Arbitrary<Record<string, string>>;
+const chain = fc.record({ chain: fc.constant('main') }, { requiredKeys: [] }) as fc.Arbitrary<
+  Record<string, string>
+>;
+
+export const ROUTES: Route[] = [
+  { name: 'publish', method: 'POST', path: '/v1/events', body: event },
+  { name: 'batch', method: 'POST', path: '/v1/events/batch', body: batch },
+  { name: 'event', method: 'GET', path: '/v1/events/{id}', id: 'event' },
+  {
+    name: 'audit entries',
+    method: 'GET',
+    path: '/v1/audit/entries',
+    query: fc.record(
+      {
+        limit: fc.constantFrom('1', '500'),
+        chain: fc.constant('main'),
+        type: fc.constant('invoice.paid'),
+        actorId: fc.constant('u_1'),
+        subject: fc.constant('invoice/1'),
+        from: fc.constantFrom('2020-01-01T00:00:00Z', '2020-01-01'),
+        to: fc.constantFrom('2030-01-01T00:00:00.5+02:00'),
+      },
+      { requiredKeys: [] },
+    ) as fc.Arbitrary<Record<string, string>>,
+  },
+  { name: 'audit entry', method: 'GET', path: '/v1/audit/entries/{seq}', query: chain },
+  { name: 'audit verify', method: 'GET', path: '/v1/audit/verify', query: chain },
+  {
+    name: 'audit export',
+    method: 'GET',
+    path: '/v1/audit/export',
+    query: fc.record(
+      { chain: fc.constant('main'), fromSeq: fc.constant('1'), toSeq: fc.constant('3') },
+      { requiredKeys: [] },
+    ) as fc.Arbitrary<Record<string, string>>,
+  },
+  { name: 'audit checkpoints', method: 'GET', path: '/v1/audit/checkpoints', query: page },
+  { name: 'audit public key', method: 'GET', path: '/v1/audit/public-key' },
+  { name: 'audit public keys', method: 'GET', path: '/v1/audit/public-keys' },
+  { name: 'endpoint create', method: 'POST', path: '/v1/webhooks/endpoints', body: endpoint },
+  { name: 'endpoint list', method: 'GET', path: '/v1/webhooks/endpoints', query: page },
+  { name: 'endpoint get', method: 'GET', path: '/v1/webhooks/endpoints/{id}', id: 'endpoint' },
+  {
+    name: 'endpoint update',
+    method: 'PATCH',
+    path: '/v1/webhooks/endpoints/{id}',
+    id: 'endpoint',
+    body: patch,
+  },
+  {
+    name: 'endpoint delete',
+    method: 'DELETE',
+    path: '/v1/webhooks/endpoints/{id}',
+    id: 'spareEndpoint',
+  },
+  {
+    name: 'endpoint rotate',
+    method: 'POST',
+    path: '/v1/webhooks/endpoints/{id}/rotate-secret',
+    id: 'endpoint',
+  },
+  {
+    name: 'endpoint enable',
+    method: 'POST',
+    path: '/v1/webhooks/endpoints/{id}/enable',
+    id: 'endpoint',
+  },
+  {
+    name: 'endpoint recover',
+    method: 'POST',
+    path: '/v1/webhooks/endpoints/{id}/recover',
+    id: 'endpoint',
+    body: recover,
+  },
+  {
+    name: 'endpoint deliveries',
+    method: 'GET',
+    path: '/v1/webhooks/endpoints/{id}/deliveries',
+    id: 'endpoint',
+    query: fc.record(
+      { limit: fc.constantFrom('1', '500'), status: fc.constantFrom('pending', 'failed') },
+      { requiredKeys: [] },
+    ) as fc.Arbitrary<Record<string, string>>,
+  },
+  {
+    name: 'delivery retry',
+    method: 'POST',
+    path: '/v1/webhooks/deliveries/{id}/retry',
+    id: 'delivery',
+  },
+  { name: 'api key create', method: 'POST', path: '/v1/api-keys', body: apiKey },
+  { name: 'api key revoke', method: 'DELETE', path: '/v1/api-keys/{id}', id: 'apiKey' },
+  { name: 'livez', method: 'GET', path: '/livez' },
+  { name: 'healthz', method: 'GET', path: '/healthz' },
+  { name: 'readyz', method: 'GET', path: '/readyz' },
+  { name: 'metrics', method: 'GET', path: '/metrics' },
+  { name: 'docs', method: 'GET', path: '/docs' },
+  { name: 'docs json', method: 'GET', path: '/docs-json' },
+];
+
+const badIds = fc.constantFrom(
+  'not-a-uuid',
+  '00000000-0000-0000-0000-000000000000',
+  '0195f1a2-7c3e-7a10-9b2c-1d2e3f405162',
+  "1' OR '1'='1",
+  '%ED%A0%80',
+  '%C0%AF',
+  '%zz',
+  '%',
+  '%00',
+  '..%2F..%2Fetc',
+  'a'.repeat(101),
+  'b'.repeat(5000),
+  '-1',
+  '0',
+  '99999999999999999999',
+  '1e3',
+);
+
+/** The id segment: our own, another tenant's (must be 404), or junk. */
+const idSegment = (kind: Ids | 'seq') =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constant(`{own.${kind}}`) },
+    { weight: 2, arbitrary: fc.constant(`{other.${kind}}`) },
+    { weight: 2, arbitrary: badIds },
+    { weight: 1, arbitrary: fc.uuid().map((u) => u.toUpperCase()) },
+  );
+
+const seqSegment = fc.constantFrom(
+  '1',
+  '2',
+  '0',
+  '-1',
+  '1.5',
+  '9007199254740993',
+  'x',
+  '%ED%A0%80',
+);
+
+const queryMutation = fc.array(
+  fc.tuple(
+    fc.constantFrom(
+      'limit',
+      'cursor',
+      'chain',
+      'from',
+      'to',
+      'status',
+      'fromSeq',
+      'toSeq',
+      'type',
+      '__proto__[x]',
+      'constructor',
+      'unknown',
+    ),
+    fc.oneof(
+      fc.constantFrom(
+        '0',
+        '501',
+        '-1',
+        'abc',
+        '1e3',
+        '',
+        '%ED%A0%80',
+        '%00',
+        '2020-W01',
+        '2020-02-30T00:00:00Z',
+        '9999-12-31T23:00:00-02:00',
+        'eyJzZXEiOiJ4In0',
+        'eyJpZCI6IicgT1IgMT0xIn0',
+        'eyJzZXEiOjF9',
+        '!!!',
+        'x'.repeat(600),
+        'other',
+      ),
+      fc.string({ maxLength: 20 }).map(encodeURIComponent),
+    ),
+  ),
+  { maxLength: 3 },
+);
+
+const junkHeaders = fc.dictionary(
+  fc.constantFrom(
+    'idempotency-key',
+    'x-tenant-id',
+    'content-type',
+    'x-request-id',
+    'authorization',
+    'x-api-key',
+    'accept',
+  ),
+  fc.oneof(
+    fc.constantFrom(
+      '',
+      ' ',
+      'k'.repeat(256),
+      'key with spaces',
+      'ÿ',
+      'text/plain',
+      'application/json; charset=utf-16',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      '{other.tenant}',
+      '{own.tenant}',
+      '00000000-0000-0000-0000-000000000000',
+      "'; DROP TABLE tenants; --",
+      'Bearer ll_nope',
+      'Basic abc',
+      '../../etc/passwd',
+    ),
+    fc.string({ maxLength: 30 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+  ),
+  { maxKeys: 2 },
+);
+
+const routeArb = fc.constantFrom(...ROUTES);
+
+/** `value` once in `n` times, null otherwise. */
+const rarely = <T>(value: fc.Arbitrary<T>, n: number): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: n - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: value });
+
+/** One fuzzed request: a route, its path, query, headers and body, some of them mutated. */
+export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
+  .oneof({ weight: 12, arbitrary: routeArb }, { weight: 1, arbitrary: fc.constant(null) })
+  .chain((route) => {
+    if (!route) return oddRequest;
+    const id = route.id
+      ? idSegment(route.id)
+      : route.path.includes('{seq}')
+        ? seqSegment
+        : fc.constant('');
+    return fc
+      .record({
+        id,
+        query: fc.tuple(route.query ?? fc.constant({}), queryMutation, fc.boolean()),
+        headers: fc.tuple(junkHeaders, fc.nat(3), fc.option(fc.nat(40), { freq: 2 })),
+        body: route.body ? mutatedBody(route.body) : rarely(hostileValue, 4),
+        rawBody: rarely(
+          fc.constantFrom(
+            '{',
+            '{"a":1,}',
+            'null',
+            '"str"',
+            '[]',
+            '{"a":"\\x"}',
+            '\u0000',
+            '{"a":1}{"b":2}',
+          ),
+          15,
+        ),
+      })
+      .map(({ id, query, headers, body, rawBody }) => {
+        const [valid, mutations, mutate] = query;
+        const params = new URLSearchParams(valid);
+        let qs = params.toString();
+        if (mutate) {
+          for (const [k, v] of mutations) qs += `${qs ? '&' : ''}${k}=${v}`;
+        }
+        const [junk, dice, idem] = headers;
+        const sent: Record<string, string> = dice === 0 ? { ...junk } : {};
+        // Keys repeat across requests: replays and conflicts, bodies of every kind.
+        if (idem !== null && route.method === 'POST') sent['idempotency-key'] ??= `fuzz-${idem}`;
+        const path = route.path.replace('{id}', id).replace('{seq}', id);
+        const text =
+          rawBody ?? (body === undefined || body === null ? undefined : toJsonText(body));
+        return {
+          route: route.name,
+          method: route.method,
+          path,
+          query: qs,
+          headers: sent,
+          body: route.method === 'GET' || route.method === 'DELETE' ? undefined : text,
+          foreign: id.startsWith('{other.'),
+        };
+      });
+  });
+
+/** Unknown routes, wrong methods, long and badly encoded paths. */
+const oddRequest: fc.Arbitrary<FuzzRequest> = fc
+  .record({
+    method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
+    path: fc.oneof(
+      fc.constantFrom(
+        '/',
+        '/v1',
+        '/v1/nope',
+        '/v1/events/x/y',
+        '/v1/events/%ED%A0%80',
+        '/v1/events/%',
+        '/v1/webhooks/endpoints/%C0%AF/deliveries',
+        '/v1/audit/entries/%ED%A0%80',
+        `/v1/events/${'a'.repeat(8000)}`,
+        `/${'seg/'.repeat(500)}`,
+        '/v1/events/..%2F..%2Fhealthz',
+        '/docs/%ED%A0%80',
+        '/metrics/x',
+      ),
+      fc.webPath().map((p) => `/v1${p}`),
+    ),
+  })
+  .map(({ method, path }) => ({
+    route: 'odd',
+    method,
+    path,
+    query: '',
+    headers: {},
+    body: method === 'POST' || method === 'PUT' ? '{}' : undefined,
+    foreign: false,
+  }));
