@@ -1,6 +1,7 @@
 import { Clock, Database, IdGenerator, Metrics } from '@app/platform';
 import { EventIngestor, IngestRequest } from './event-ingestor';
 import { EventStore } from './event-store';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { NewEvent } from './event-types';
 
 /** A database whose transactions wait for release() and record each appended document. */
@@ -55,7 +56,12 @@ describe('EventIngestor', () => {
   beforeEach(() => {
     held = heldDatabase();
     const store = new EventStore(held.db, new IdGenerator(), new Clock());
-    ingestor = new EventIngestor(held.db, store, new Metrics());
+    ingestor = new EventIngestor(
+      held.db,
+      store,
+      new Metrics(),
+      new IdempotencyKeyRepository(held.db),
+    );
   });
 
   it('runs two commits at once and groups what arrives meanwhile into the next one', async () => {
@@ -116,6 +122,7 @@ describe('EventIngestor', () => {
       db,
       new EventStore(db, new IdGenerator(), new Clock()),
       new Metrics(),
+      new IdempotencyKeyRepository(db),
     );
     const answer = await keyed.ingest({
       ...request([newEvent()]),

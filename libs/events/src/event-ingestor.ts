@@ -2,6 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Database, DomainError, Metrics, Tx } from '@app/platform';
 import { EncodedEvents, EventStore } from './event-store';
 import { NewEvent } from './event-types';
+import { IdempotencyKeyRepository, idempotencySlot } from './idempotency-key.repository';
 
 export interface IngestAnswer {
   status: number;
@@ -22,14 +23,6 @@ interface Submission extends IngestRequest {
   reject(err: unknown): void;
 }
 
-interface KeyRow {
-  tenant_id: string;
-  key: string;
-  request_hash: string;
-  response_status: number;
-  response_body: Record<string, unknown>;
-}
-
 const MAX_EVENTS_PER_COMMIT = 2000;
 // 2,000 single events of 256 KiB would make a 500 MB document (jsonb stops at 256 MB).
 const MAX_JSON_CHARS_PER_COMMIT = 16 * 1024 * 1024;
@@ -39,7 +32,7 @@ const MAX_JSON_CHARS_PER_COMMIT = 16 * 1024 * 1024;
 const MAX_COMMITS_IN_FLIGHT = 2;
 
 /** PostgreSQL data exceptions (class 22) and integrity violations (class 23) come from input. */
-const slotOf = (s: IngestRequest) => `${s.tenantId}\u0000${s.idempotency?.key ?? ''}`;
+const slotOf = (s: IngestRequest) => idempotencySlot(s.tenantId, s.idempotency?.key ?? '');
 
 /** Deadlock or serialisation failure: the transaction can simply run again. */
 const isTransient = (err: unknown) =>
@@ -70,6 +63,7 @@ export class EventIngestor implements OnApplicationShutdown {
     private readonly db: Database,
     private readonly store: EventStore,
     private readonly metrics: Metrics,
+    private readonly keys: IdempotencyKeyRepository,
   ) {}
 
   /**
@@ -174,40 +168,22 @@ export class EventIngestor implements OnApplicationShutdown {
       .filter((s) => s.idempotency)
       .sort((a, b) => slotOf(a).localeCompare(slotOf(b)));
     if (!keyed.length) return result;
-    const claimed = await tx.query<{ tenant_id: string; key: string }>(
-      `INSERT INTO idempotency_keys (tenant_id, key, request_hash, response_status, response_body)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[])
-       ON CONFLICT (tenant_id, key) DO NOTHING RETURNING tenant_id, key`,
-      [
-        keyed.map((s) => s.tenantId),
-        keyed.map((s) => s.idempotency!.key),
-        keyed.map((s) => s.idempotency!.requestHash),
-        keyed.map((s) => s.answer.status),
-        keyed.map((s) => JSON.stringify(s.answer.body)),
-      ],
-      'idempotency_claim',
+    const won = await this.keys.claim(
+      tx,
+      keyed.map((s) => ({ tenantId: s.tenantId, ...s.idempotency!, response: s.answer })),
     );
-    const won = new Set(claimed.map((r) => `${r.tenant_id}\u0000${r.key}`));
-    const lost = keyed.filter((s) => !won.has(`${s.tenantId}\u0000${s.idempotency!.key}`));
+    const lost = keyed.filter((s) => !won.has(slotOf(s)));
     if (!lost.length) return result;
-    const rows = await tx.query<KeyRow>(
-      `SELECT k.* FROM idempotency_keys k
-       JOIN unnest($1::uuid[], $2::text[]) AS w(tenant_id, key) USING (tenant_id, key)`,
-      [lost.map((s) => s.tenantId), lost.map((s) => s.idempotency!.key)],
-      'idempotency_lookup',
+    const stored = await this.keys.find(
+      tx,
+      lost.map((s) => ({ tenantId: s.tenantId, key: s.idempotency!.key })),
     );
-    const stored = new Map(rows.map((r) => [`${r.tenant_id}\u0000${r.key}`, r]));
     for (const s of lost) {
-      const row = stored.get(`${s.tenantId}\u0000${s.idempotency!.key}`);
+      const claim = stored.get(slotOf(s));
       // Purged between the claim and this read: running the transaction again claims it afresh.
-      if (!row)
+      if (!claim)
         throw Object.assign(new Error('idempotency key purged meanwhile'), { code: '40001' });
-      result.set(
-        s,
-        row.request_hash === s.idempotency!.requestHash
-          ? { status: row.response_status, body: row.response_body }
-          : conflict(),
-      );
+      result.set(s, claim.requestHash === s.idempotency!.requestHash ? claim.response : conflict());
     }
     return result;
   }

@@ -8,11 +8,12 @@ import { EventsController } from './events.controller';
 import { PublishEventsHandler } from './publish-events.command';
 import { StreamConsumerDeps } from './stream-consumer';
 import { IdempotencyKeyPurger } from './idempotency-key-purger';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
 
 /** The event store and what other capabilities build on it; no transport. */
 @Module({
-  providers: [EventStore, EventViewRegistry, StreamConsumerDeps],
-  exports: [EventStore, EventViewRegistry, StreamConsumerDeps],
+  providers: [EventStore, EventViewRegistry, StreamConsumerDeps, IdempotencyKeyRepository],
+  exports: [EventStore, EventViewRegistry, StreamConsumerDeps, IdempotencyKeyRepository],
 })
 export class EventsModule {}
 

@@ -61,12 +61,12 @@ export class ApiKeyService {
   }
 
   private lookup(prefix: string): CachedKey {
-    const entry = this.repo.findByPrefix(prefix).then(([row]) => ({
+    const entry = this.repo.findByPrefix(prefix).then((stored) => ({
       auth:
-        row && !row.revoked_at
-          ? { tenantId: row.tenant_id, keyId: row.id, scopes: new Set(row.scopes) }
+        stored && !stored.revokedAt
+          ? { tenantId: stored.tenantId, keyId: stored.id, scopes: new Set(stored.scopes) }
           : null,
-      hash: row ? row.key_hash : null,
+      hash: stored ? stored.keyHash : null,
     }));
     const cached: CachedKey = { entry, expires: Date.now() + CACHE_MS };
     if (this.cache.size > 10000) this.cache.clear();
@@ -96,11 +96,11 @@ export class ApiKeyService {
     const id = this.ids.next();
     const unique = [...new Set(scopes)];
     await this.repo.insert(tx, {
-      tenant_id: tenantId,
+      tenantId,
       id,
       name,
       prefix,
-      key_hash: hashKey(key),
+      keyHash: hashKey(key),
       scopes: unique,
     });
     await this.store.record(tx, {

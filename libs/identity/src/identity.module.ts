@@ -7,12 +7,13 @@ import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';
 import { ApiKeysController } from './api-keys.controller';
 import { TenantService } from './tenant.service';
+import { TenantRepository } from './tenant.repository';
 import { KeyMaterial } from './keys/key-material';
 
 /** Tenants, API keys and key material; no transport. */
 @Module({
   imports: [EventsModule],
-  providers: [ApiKeyRepository, ApiKeyService, TenantService, KeyMaterial],
+  providers: [ApiKeyRepository, ApiKeyService, TenantRepository, TenantService, KeyMaterial],
   exports: [ApiKeyService, TenantService, KeyMaterial],
 })
 export class IdentityModule {}

@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { Database, IdGenerator, SCOPES, Scope } from '@app/platform';
 import { EventStore } from '@app/events';
 import { ApiKeyService, CreatedApiKey } from './api-key.service';
+import { TenantRepository } from './tenant.repository';
 
 /** Tenants are created by operators (CLI); the first key has every scope. */
 @Injectable()
 export class TenantService {
   constructor(
     private readonly db: Database,
+    private readonly tenants: TenantRepository,
     private readonly store: EventStore,
     private readonly keys: ApiKeyService,
     private readonly ids: IdGenerator,
@@ -25,12 +27,8 @@ export class TenantService {
   private async createIf(name: string, onlyFirst: boolean) {
     const tenantId = this.ids.next();
     const apiKey = await this.db.transaction(async (tx) => {
-      if (onlyFirst) {
-        await tx.query('SELECT pg_advisory_xact_lock(738202)');
-        const [any] = await tx.query('SELECT 1 FROM tenants LIMIT 1');
-        if (any) return null;
-      }
-      await tx.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [tenantId, name]);
+      if (onlyFirst && (await this.tenants.anyExistsLocked(tx))) return null;
+      await this.tenants.insert(tx, tenantId, name);
       await this.store.record(tx, {
         tenantId,
         type: 'tenant.created',
