@@ -2,6 +2,7 @@ import { generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { AuditChainVerifier } from './audit-chain-verifier';
 import { AuditEntryRow, GENESIS_HASH, hashEntry, fromRow } from './audit-entry';
 import { AuditEntryRepository } from './audit-entry.repository';
+import { CheckpointRepository } from './checkpoint.repository';
 import { checkpointPayload, CheckpointService } from './checkpoint.service';
 import { AuditSigningKeys } from './keys/audit-signing-keys';
 import { keyIdOf, SigningKeyRing } from './keys/signing-key-ring';
@@ -112,6 +113,7 @@ function world(opts: {
   const keys = { ring: () => Promise.resolve(ring) } as unknown as AuditSigningKeys;
   const service = new CheckpointService(
     db as never,
+    new CheckpointRepository(db as never),
     keys,
     null as never,
     null as never,

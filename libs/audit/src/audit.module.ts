@@ -8,6 +8,7 @@ import { AuditEntryRepository } from './audit-entry.repository';
 import { AuditController } from './audit.controller';
 import { CheckpointService } from './checkpoint.service';
 import { CheckpointSweeper } from './checkpoint-sweeper';
+import { CheckpointRepository } from './checkpoint.repository';
 import { AuditSigningKeys } from './keys/audit-signing-keys';
 import { SigningKeyRepository } from './keys/signing-key.repository';
 
@@ -16,6 +17,7 @@ const CORE = [
   AuditChainVerifier,
   AuditEntryRepository,
   AuditSigningKeys,
+  CheckpointRepository,
   CheckpointService,
   SigningKeyRepository,
 ];
