@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { EventIngestor } from './event-ingestor';
 import { EventRelay } from './event-relay';
 import { EventStore } from './event-store';
+import { EventReader } from './event-reader';
 import { EventViewRegistry } from './event-view-registry';
 import { EventsController } from './events.controller';
 import { PublishEventsHandler } from './publish-events.command';
@@ -15,6 +16,7 @@ import { IdempotencyKeyPurger } from './idempotency-key-purger';
   controllers: [EventsController],
   providers: [
     EventStore,
+    EventReader,
     EventIngestor,
     EventRelay,
     EventViewRegistry,
@@ -23,6 +25,13 @@ import { IdempotencyKeyPurger } from './idempotency-key-purger';
     IdempotencyKeyPurger,
     StreamConsumerDeps,
   ],
-  exports: [EventStore, EventRelay, EventViewRegistry, StreamConsumerRegistry, StreamConsumerDeps],
+  exports: [
+    EventStore,
+    EventReader,
+    EventRelay,
+    EventViewRegistry,
+    StreamConsumerRegistry,
+    StreamConsumerDeps,
+  ],
 })
 export class EventsModule {}

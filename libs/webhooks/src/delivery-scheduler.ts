@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Database, ProcessorRegistry, QueueName, QueueRegistry } from '@app/platform';
-import { DueDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { DueDelivery } from './delivery';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 
 const SWEEP_EVERY_MS = 5000;
 // A backlog in Redis is normal; only work overdue this long is presumed lost (flush, crash).
@@ -30,12 +31,12 @@ export class DeliveryScheduler implements OnModuleInit {
     await this.queues.addBulk(
       QueueName.Delivery,
       due.map((d) => ({
-        jobId: `delivery.${d.id}.${d.attempt_count}.${cause}`,
+        jobId: `delivery.${d.id}.${d.attemptCount}.${cause}`,
         data: {
-          tenantId: d.tenant_id,
+          tenantId: d.tenantId,
           deliveryId: d.id,
-          attempt: d.attempt_count,
-          endpointId: d.endpoint_id,
+          attempt: d.attemptCount,
+          endpointId: d.endpointId,
         },
         opts: delayMs > 0 ? { delay: delayMs } : undefined,
       })),

@@ -1,5 +1,6 @@
 export * from './webhooks.module';
 export * from './webhook-dispatcher';
+export * from './delivery-outcome-policy';
 export * from './webhook-signer';
 export * from './secret-rekeyer';
 export * from './migrations/1764000000005-create-webhooks';

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { IdGenerator, QueueName, Tx } from '@app/platform';
 import { StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { matchesEventType } from './event-type-pattern';
+import { DueDelivery, NewDelivery } from './delivery';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { EndpointLanes } from './endpoint-lanes';
-import { DueDelivery, NewDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 
 /**
@@ -31,18 +32,22 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
 
   /** A tenant without enabled endpoints owes no deliveries: skip reading its events at all. */
   protected override async hasWork(tx: Tx, tenantId: string): Promise<boolean> {
-    return (await this.endpoints.enabled(tx, tenantId)).length > 0;
+    return (await this.enabled(tx, tenantId)).length > 0;
+  }
+
+  private async enabled(tx: Tx, tenantId: string) {
+    return (await this.endpoints.receiving(tx, tenantId)).filter((e) => e.status === 'enabled');
   }
 
   protected async consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<DueDelivery[]> {
-    const endpoints = await this.endpoints.enabled(tx, tenantId);
+    const endpoints = await this.enabled(tx, tenantId);
     if (!endpoints.length) return [];
-    for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slow_until);
+    for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slowUntil);
     const rows: NewDelivery[] = [];
     for (const event of events) {
       for (const endpoint of endpoints) {
-        if (endpoint.created_at > event.receivedAt) continue;
-        if (!matchesEventType(endpoint.event_types, event.type)) continue;
+        if (endpoint.createdAt > event.receivedAt) continue;
+        if (!matchesEventType(endpoint.eventTypes, event.type)) continue;
         rows.push({
           id: this.ids.next(),
           endpointId: endpoint.id,
@@ -58,7 +63,7 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
   /** A slow endpoint's new deliveries wait in PostgreSQL, where the slow lane takes them. */
   protected override afterCommit(_tenantId: string, created: DueDelivery[]): Promise<void> {
     return this.scheduler.enqueue(
-      created.filter((d) => !this.lanes.isSlow(d.endpoint_id)),
+      created.filter((d) => d.status === 'pending' && !this.lanes.isSlow(d.endpointId)),
       'a',
     );
   }

@@ -15,6 +15,10 @@ import { WebhooksController } from './webhooks.controller';
 import { SecretRekeyer } from './secret-rekeyer';
 import { EndpointLanes } from './endpoint-lanes';
 import { AttemptRecorder } from './attempt-recorder';
+import { EndpointSecrets } from './endpoint-secrets';
+import { WebhookSender } from './webhook-sender';
+import { EndpointRateLimiter } from './endpoint-rate-limiter';
+import { SlowLane } from './slow-lane';
 
 @Module({
   imports: [EventsModule, IdentityModule],
@@ -40,6 +44,10 @@ import { AttemptRecorder } from './attempt-recorder';
     SecretRekeyer,
     EndpointLanes,
     AttemptRecorder,
+    EndpointSecrets,
+    WebhookSender,
+    EndpointRateLimiter,
+    SlowLane,
   ],
   exports: [WebhookEndpointService, WebhookDeliveryService, SecretRekeyer],
 })
