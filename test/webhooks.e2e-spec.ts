@@ -943,7 +943,7 @@ describe('webhooks: auto-disable, enable, recover, audit trail and rekey', () =>
     expect(waiting.attempts).toEqual([expect.objectContaining({ statusCode: 410 })]);
   });
 
-  it('recover creates the deliveries a disabled endpoint never had; they are sent once it is enabled', async () => {
+  it('events matching a disabled endpoint get waiting deliveries; enable sends them all', async () => {
     const old = await hooks.publish('order.created');
     await new Promise((r) => setTimeout(r, 5));
     const since = new Date(Date.parse(old.receivedAt) + 1).toISOString();
@@ -960,31 +960,45 @@ describe('webhooks: auto-disable, enable, recover, audit trail and rekey', () =>
     const triedBefore = receiver.received('/rec').length;
     expect(triedBefore).toBeGreaterThanOrEqual(3);
 
+    // Published while it is disabled: owed, so created waiting (SPEC section 5), never sent.
     const second = await hooks.publish('order.paid');
     const third = await hooks.publish('order.shipped');
     const unrelated = await hooks.publish('invoice.voided');
     for (const e of [second, third]) await hooks.waitDelivery(witness.id, e.id, 'succeeded');
     const owned = async () =>
-      (await ll.sql('SELECT event_id FROM webhook_deliveries WHERE endpoint_id = $1', [rec.id]))
-        .map((r) => r.event_id)
-        .sort();
-    expect(await owned()).toEqual([first.id]);
+      (
+        await ll.sql<{ event_id: string; status: string; attempt_count: number }>(
+          'SELECT event_id, status, attempt_count FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY event_id',
+          [rec.id],
+        )
+      ).map((r) => [r.event_id, r.status]);
+    expect(await owned()).toEqual(
+      [first.id, second.id, third.id].sort().map((id) => [id, 'waiting']),
+    );
+    for (const e of [second, third]) {
+      const waiting = await hooks.waitDelivery(rec.id, e.id, 'waiting');
+      expect(waiting.attempts).toEqual([]);
+      expect(waiting.nextAttemptAt).toBeNull();
+      expect(await hooks.deliveryCounts(e.id)).toEqual({ pending: 1, succeeded: 1, failed: 0 });
+    }
+    await new Promise((r) => setTimeout(r, 500));
     expect(receiver.received('/rec')).toHaveLength(triedBefore);
 
+    // Recover does not re-enable and has nothing to create: it re-sends what waits, later.
     receiver.on('/rec', { status: 200 });
     const res = await post(`/v1/webhooks/endpoints/${rec.id}/recover`, { since });
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ endpointId: rec.id, resent: 1, created: 2 });
-    expect(await owned()).toEqual([first.id, second.id, third.id].sort());
-
-    // Recover does not re-enable: enable does, and then everything owed is sent.
+    expect(res.body).toMatchObject({ endpointId: rec.id, resent: 3, created: 0 });
     expect((await status(rec.id)).status).toBe('disabled');
     expect(await hooks.deliveries(rec.id, 'waiting')).toHaveLength(3);
+    expect(receiver.received('/rec')).toHaveLength(triedBefore);
+
+    // Enable sends everything that waited, each once, signed.
     expect((await post(`/v1/webhooks/endpoints/${rec.id}/enable`)).status).toBe(200);
     for (const e of [first, second, third]) await hooks.waitDelivery(rec.id, e.id, 'succeeded');
     const got = receiver.received('/rec').slice(triedBefore);
     for (const r of got) verified(r, rec.secret);
-    expect([...new Set(got.map((r) => payloadOf(r).data.id))].sort()).toEqual(
+    expect(got.map((r) => payloadOf(r).data.id).sort()).toEqual(
       [first.id, second.id, third.id].sort(),
     );
     expect(forEvent(receiver.received('/rec'), old.id)).toHaveLength(0);
@@ -995,6 +1009,35 @@ describe('webhooks: auto-disable, enable, recover, audit trail and rekey', () =>
     const again = await post(`/v1/webhooks/endpoints/${rec.id}/recover`, { since });
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ resent: 0, created: 0 });
+  });
+
+  it('a tenant whose only endpoint is disabled keeps its events owed: they wait, then are sent', async () => {
+    const lone = await ll.createTenant('lone');
+    const loneHooks = new WebhooksClient(ll, lone.apiKey);
+    receiver.on('/lone', { status: 410 });
+    const ep = await loneHooks.create(receiver.url('/lone'), ['lone.*']);
+    const gone = await loneHooks.publish('lone.first');
+    await waitFor(
+      'the only endpoint to be disabled',
+      async () => (await loneHooks.get(ep.id)).body.status === 'disabled',
+    );
+    await loneHooks.waitDelivery(ep.id, gone.id, 'waiting');
+    // Every endpoint of the tenant is disabled: fan-out must still create the deliveries.
+    const owed = [await loneHooks.publish('lone.second'), await loneHooks.publish('lone.third')];
+    for (const e of owed) await loneHooks.waitDelivery(ep.id, e.id, 'waiting');
+    expect(receiver.received('/lone')).toHaveLength(1);
+
+    receiver.on('/lone', { status: 204 });
+    const enabled = await ll.request('POST', `/v1/webhooks/endpoints/${ep.id}/enable`, {
+      key: lone.apiKey,
+    });
+    expect(enabled.status).toBe(200);
+    for (const e of [gone, ...owed]) await loneHooks.waitDelivery(ep.id, e.id, 'succeeded');
+    const ids = receiver
+      .received('/lone')
+      .slice(1)
+      .map((r) => verified(r, ep.secret).data.id);
+    expect(ids.sort()).toEqual([gone.id, ...owed.map((e) => e.id)].sort());
   });
 
   it('signs only with the new secret once the overlap is over (WEBHOOK_SECRET_OVERLAP_SECONDS=0)', async () => {

@@ -20,6 +20,7 @@ export interface EndpointRow {
   consecutive_failures: number;
   failing_since: Date | null;
   slow_until: Date | null;
+  starts_after_position: number;
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
@@ -43,6 +44,7 @@ export function toEndpoint(r: EndpointRow): WebhookEndpoint {
     consecutiveFailures: r.consecutive_failures,
     failingSince: r.failing_since,
     slowUntil: r.slow_until,
+    startsAfterPosition: r.starts_after_position,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     deletedAt: r.deleted_at,
@@ -64,6 +66,7 @@ const CHANGE_COLUMNS: Record<keyof EndpointChange, keyof EndpointRow> = {
   previousSecretExpiresAt: 'previous_secret_expires_at',
   consecutiveFailures: 'consecutive_failures',
   failingSince: 'failing_since',
+  startsAfterPosition: 'starts_after_position',
   deletedAt: 'deleted_at',
 };
 
@@ -148,9 +151,9 @@ export class WebhookEndpointRepository {
    */
   async receiving(sql: Sql, tenantId: string): Promise<FanoutEndpoint[]> {
     const rows = await sql.query<
-      Pick<EndpointRow, 'id' | 'event_types' | 'status' | 'created_at' | 'slow_until'>
+      Pick<EndpointRow, 'id' | 'event_types' | 'status' | 'starts_after_position' | 'slow_until'>
     >(
-      `SELECT id, event_types, status, created_at, slow_until FROM webhook_endpoints
+      `SELECT id, event_types, status, starts_after_position, slow_until FROM webhook_endpoints
        WHERE tenant_id = $1 AND deleted_at IS NULL`,
       [tenantId],
       'endpoints_receiving',
@@ -159,7 +162,7 @@ export class WebhookEndpointRepository {
       id: r.id,
       eventTypes: r.event_types,
       status: r.status,
-      createdAt: r.created_at,
+      startsAfterPosition: r.starts_after_position,
       slowUntil: r.slow_until,
     }));
   }

@@ -8,7 +8,7 @@ import {
   LedgerlineConfig,
   Tx,
 } from '@app/platform';
-import { Actor, EventStore } from '@app/events';
+import { Actor, EventReader, EventStore } from '@app/events';
 import { actorOf } from '@app/identity';
 import { SecurityError, SsrfGuard } from '@app/security';
 import { CreateEndpointDto, UpdateEndpointDto } from './dto/endpoint.dto';
@@ -52,6 +52,7 @@ export class WebhookEndpointService {
     private readonly repo: WebhookEndpointRepository,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly store: EventStore,
+    private readonly events: EventReader,
     private readonly secrets: EndpointSecrets,
     private readonly ssrf: SsrfGuard,
     private readonly ids: IdGenerator,
@@ -78,7 +79,12 @@ export class WebhookEndpointService {
         secretKeyId: this.secrets.currentKeyId,
         createdAt: this.clock.now(),
       });
-      return { row: created, type: 'webhook.endpoint.created', data: this.auditable(created) };
+      return {
+        row: created,
+        type: 'webhook.endpoint.created',
+        data: this.auditable(created),
+        afterRecord: (tx2: Tx) => this.startAtOwnCreation(tx2, created),
+      };
     });
     return { ...toEndpointView(row), secret };
   }
@@ -159,9 +165,12 @@ export class WebhookEndpointService {
   private async change(
     tenantId: string,
     actor: Actor,
-    work: (
-      tx: Tx,
-    ) => Promise<{ row: WebhookEndpoint; type: string; data: Record<string, unknown> } | null>,
+    work: (tx: Tx) => Promise<{
+      row: WebhookEndpoint;
+      type: string;
+      data: Record<string, unknown>;
+      afterRecord?: (tx: Tx) => Promise<WebhookEndpoint>;
+    } | null>,
   ): Promise<WebhookEndpoint> {
     const result = await this.db.transaction(async (tx) => {
       const outcome = await work(tx);
@@ -173,11 +182,26 @@ export class WebhookEndpointService {
           actor,
           data: outcome.data,
         });
+        if (outcome.afterRecord) outcome.row = await outcome.afterRecord(tx);
       }
       return outcome;
     });
     if (result) this.store.announce();
     return result?.row as WebhookEndpoint;
+  }
+
+  /**
+   * A new endpoint receives the events after the position just before its own
+   * webhook.endpoint.created event. That position was reserved under the tenant's stream row
+   * lock, held until this transaction commits: every later event is committed after the
+   * endpoint, so fan-out, which reads events before endpoints, sees the endpoint whenever it sees
+   * such an event; and every earlier one is left out, whatever fan-out was doing meanwhile.
+   */
+  private async startAtOwnCreation(tx: Tx, created: WebhookEndpoint): Promise<WebhookEndpoint> {
+    const ownEvent = await this.events.head(created.tenantId, tx);
+    return this.repo.update(tx, created.tenantId, created.id, {
+      startsAfterPosition: ownEvent - 1,
+    });
   }
 
   private auditable(r: WebhookEndpoint): Record<string, unknown> {

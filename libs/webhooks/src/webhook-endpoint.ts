@@ -17,6 +17,8 @@ export interface WebhookEndpoint {
   failingSince: Date | null;
   /** Until when its attempts take the slow lane; null for the fast lane. */
   slowUntil: Date | null;
+  /** It receives the tenant's events after this stream position (older ones only by recover). */
+  startsAfterPosition: number;
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
@@ -39,6 +41,7 @@ export type EndpointChange = Partial<
     | 'previousSecretExpiresAt'
     | 'consecutiveFailures'
     | 'failingSince'
+    | 'startsAfterPosition'
     | 'deletedAt'
   >
 >;
@@ -46,7 +49,7 @@ export type EndpointChange = Partial<
 /** What fan-out needs of each endpoint that may receive a tenant's new events. */
 export type FanoutEndpoint = Pick<
   WebhookEndpoint,
-  'id' | 'eventTypes' | 'status' | 'createdAt' | 'slowUntil'
+  'id' | 'eventTypes' | 'status' | 'startsAfterPosition' | 'slowUntil'
 >;
 
 /** The owner bound into an endpoint's sealed secrets: moved elsewhere, they do not open. */
