@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, LedgerlineConfig } from '@app/platform';
 import { StoredEvent } from '@app/events';
-import { SecurityError, SsrfGuard } from '@app/security';
+import { SecurityError, SsrfGuard, UnresolvedHostError } from '@app/security';
 import { AttemptResult, DeliveryOutcomePolicy } from './delivery-outcome-policy';
 import { EndpointSecrets } from './endpoint-secrets';
 import { PinnedHttpClient } from './pinned-http-client';
@@ -56,6 +56,9 @@ export class WebhookSender {
     try {
       destination = await this.ssrf.check(endpoint.url);
     } catch (err) {
+      // A name that does not resolve now is a DNS failure, not a refused destination. It is
+      // a failed attempt like a refused connection (retried, counted toward auto-disable).
+      if (err instanceof UnresolvedHostError) return failed('dns_failure', started);
       if (err instanceof SecurityError) return failed('blocked_destination', started);
       throw err;
     }
