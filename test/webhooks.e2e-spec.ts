@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { SecretBox } from '@app/security';
 import { PG_BASE, Ledgerline, Tenant, event, waitFor } from './support/ledgerline';
 import { payloadOf, ReceivedRequest, verified, WebhookReceiver } from './support/webhook-receiver';
 
@@ -1038,6 +1039,62 @@ describe('webhooks: auto-disable, enable, recover, audit trail and rekey', () =>
       .slice(1)
       .map((r) => verified(r, ep.secret).data.id);
     expect(ids.sort()).toEqual([gone.id, ...owed.map((e) => e.id)].sort());
+  });
+
+  it("binds each sealed secret to its endpoint: copied to another tenant's endpoint it never signs", async () => {
+    const other = await ll.createTenant('other');
+    const victim = await new WebhooksClient(ll, other.apiKey).create(receiver.url('/victim'), [
+      'moved.*',
+    ]);
+    const thief = await create('/thief', ['moved.*']);
+    const [own] = await ll.sql<{ secret_sealed: string; secret_key_id: string }>(
+      `SELECT secret_sealed, secret_key_id FROM webhook_endpoints WHERE id = $1`,
+      [thief.id],
+    );
+    // A database writer copies tenant B's sealed secret (and its key id) onto their endpoint.
+    await ll.sql(
+      `UPDATE webhook_endpoints t SET secret_sealed = v.secret_sealed, secret_key_id = v.secret_key_id
+       FROM webhook_endpoints v WHERE t.id = $1 AND v.id = $2`,
+      [thief.id, victim.id],
+    );
+    const published = await hooks.publish('moved.event');
+    const tried = await hooks.waitDelivery(thief.id, published.id, 'pending', (d) =>
+      d.attempts.some((a) => a.error === 'secret_unreadable'),
+    );
+    expect(tried.attempts[0]).toMatchObject({ statusCode: null, error: 'secret_unreadable' });
+    expect(receiver.received('/thief')).toHaveLength(0);
+    // The victim's own endpoint still signs with its secret; then the thief's row is put back
+    // (a row that does not open would stop the rekey test below, as it should).
+    await ll.sql(
+      `UPDATE webhook_endpoints SET secret_sealed = $2, secret_key_id = $3 WHERE id = $1`,
+      [thief.id, own.secret_sealed, own.secret_key_id],
+    );
+    const removed = await ll.request('DELETE', `/v1/webhooks/endpoints/${thief.id}`, {
+      key: tenant.apiKey,
+    });
+    expect(removed.status).toBe(204);
+  });
+
+  it('opens a secret sealed before owners were bound, and rekey binds it to its endpoint', async () => {
+    const ep = await create('/legacy', ['legacy.*']);
+    const plain = ep.secret;
+    // What the previous release stored: sealed under the same key, without an owner.
+    const legacy = new SecretBox({ current: Buffer.from(masterKey, 'base64') }).seal(plain);
+    await ll.sql(`UPDATE webhook_endpoints SET secret_sealed = $2 WHERE id = $1`, [ep.id, legacy]);
+    const before = await hooks.publish('legacy.one');
+    await hooks.waitDelivery(ep.id, before.id, 'succeeded');
+    verified(forEvent(receiver.received('/legacy'), before.id)[0], plain);
+
+    const out = await ll.cliWith({ LEDGERLINE_MASTER_KEY: masterKey }, 'secrets', 'rekey');
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ rekeyed: 1 });
+    const [row] = await ll.sql<{ secret_sealed: string }>(
+      `SELECT secret_sealed FROM webhook_endpoints WHERE id = $1`,
+      [ep.id],
+    );
+    expect(row.secret_sealed.startsWith('v2.')).toBe(true);
+    const after = await hooks.publish('legacy.two');
+    await hooks.waitDelivery(ep.id, after.id, 'succeeded');
+    verified(forEvent(receiver.received('/legacy'), after.id)[0], plain);
   });
 
   it('signs only with the new secret once the overlap is over (WEBHOOK_SECRET_OVERLAP_SECONDS=0)', async () => {

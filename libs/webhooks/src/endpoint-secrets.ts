@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@app/platform';
 import { KeyMaterial } from '@app/identity';
-import { WebhookEndpoint } from './webhook-endpoint';
+import { secretOwner, WebhookEndpoint } from './webhook-endpoint';
 
-/** Seals and opens endpoint signing secrets under the master key. */
+/**
+ * Seals and opens endpoint signing secrets under the master key, bound to their owner (tenant
+ * and endpoint): a database writer who copies tenant B's sealed secret into an endpoint of
+ * theirs gets a value that does not open there. Values sealed before owners were bound still
+ * open until `secrets rekey` re-seals them bound.
+ */
 @Injectable()
 export class EndpointSecrets {
   constructor(
@@ -15,17 +20,17 @@ export class EndpointSecrets {
     return this.keys.secretBox.currentKeyId;
   }
 
-  /** How a sealed value bound to its owner begins (what rekey has not yet migrated does not). */
+  /** How a value bound to its owner under the current key begins (rekey migrates the rest). */
   get boundPrefix(): string {
-    return 'v1.';
+    return this.keys.secretBox.ownedPrefix;
   }
 
-  seal(_tenantId: string, _endpointId: string, secret: string): string {
-    return this.keys.secretBox.seal(secret);
+  seal(tenantId: string, endpointId: string, secret: string): string {
+    return this.keys.secretBox.seal(secret, secretOwner(tenantId, endpointId));
   }
 
-  open(_tenantId: string, _endpointId: string, sealed: string): string {
-    return this.keys.secretBox.open(sealed);
+  open(tenantId: string, endpointId: string, sealed: string): string {
+    return this.keys.secretBox.open(sealed, secretOwner(tenantId, endpointId));
   }
 
   /** The secrets that sign a delivery now: the current one, plus the previous during its overlap. */

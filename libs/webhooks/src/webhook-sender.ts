@@ -62,6 +62,14 @@ export class WebhookSender {
       if (err instanceof SecurityError) return failed('blocked_destination', started);
       throw err;
     }
+    let secrets: string[];
+    try {
+      secrets = this.secrets.signing(endpoint);
+    } catch (err) {
+      // Moved from another endpoint, or sealed under a key no longer configured: never signs.
+      if (err instanceof SecurityError) return failed('secret_unreadable', started);
+      throw err;
+    }
     const body = webhookBody(event);
     const timestamp = Math.floor(this.clock.now().getTime() / 1000);
     const headers = {
@@ -69,12 +77,7 @@ export class WebhookSender {
       'user-agent': 'Ledgerline-Webhooks/1.0',
       'webhook-id': deliveryId,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(
-        this.secrets.signing(endpoint),
-        deliveryId,
-        timestamp,
-        body,
-      ),
+      'webhook-signature': signatureHeader(secrets, deliveryId, timestamp, body),
     };
     try {
       const res = await this.http.post(
