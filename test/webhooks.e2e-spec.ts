@@ -550,23 +550,72 @@ describe('webhooks: endpoints and delivery', () => {
   });
 
   it('honours Retry-After on 429 and 503, capped at four times the next scheduled delay', async () => {
+    const inAnHour = new Date(Date.now() + 3600_000).toUTCString();
     receiver.on('/busy', [
-      { status: 429, headers: { 'retry-after': '1' } }, // next delay 200ms: capped to 800ms
+      { status: 429, headers: { 'retry-after': '30' } }, // next delay 200ms: capped to 800ms
       { status: 503, headers: { 'retry-after': '1' } }, // next delay 400ms: 1s is honoured
-      { status: 429, headers: { 'retry-after': '3600' } }, // next delay 800ms: capped to 3.2s
+      { status: 429, headers: { 'retry-after': inAnHour } }, // HTTP-date; 800ms: capped to 3.2s
       { status: 200 },
     ]);
     const ep = await hooks.create(receiver.url('/busy'), ['busy.*']);
     const published = await hooks.publish('busy.event');
-    const reqs = await receiver.waitForCount(4, '/busy', 60000);
+    // Uncapped, the second attempt would come after 30 s and the fourth after an hour.
+    const reqs = await receiver.waitForCount(4, '/busy', 20000);
     const gaps = reqs.slice(1).map((r, i) => r.at - reqs[i].at);
-    // Lower bounds only; a little slack for timer granularity between processes.
+    // Each gap is the capped (or honoured) delay: not before it, and well before the uncapped one.
+    const SLACK = 1500;
     expect(gaps[0]).toBeGreaterThanOrEqual(800 - 50);
+    expect(gaps[0]).toBeLessThan(800 + SLACK);
     expect(gaps[1]).toBeGreaterThanOrEqual(1000 - 50);
+    expect(gaps[1]).toBeLessThan(1000 + SLACK);
     expect(gaps[2]).toBeGreaterThanOrEqual(3200 - 50);
+    expect(gaps[2]).toBeLessThan(3200 + SLACK);
     const done = await hooks.waitDelivery(ep.id, published.id, 'succeeded');
     expect(done.attempts.map((a) => a.statusCode)).toEqual([429, 503, 429, 200]);
     expect(new Set(reqs.map((r) => r.headers['webhook-id'])).size).toBe(1);
+  });
+
+  it('paces deliveries to rateLimitPerSecond, and the limit is what paces them', async () => {
+    const LIMIT = 5;
+    const N = 30;
+    const paced = await hooks.create(receiver.url('/paced'), ['paced.*'], {
+      rateLimitPerSecond: LIMIT,
+    });
+    // Same events, same worker, no limit: shows how fast delivery goes without it.
+    await hooks.create(receiver.url('/unpaced'), ['paced.*']);
+    const events = Array.from({ length: N }, (_, i) => event({ type: 'paced.tick', data: { i } }));
+    const res = await ll.request('POST', '/v1/events/batch', {
+      key: acme.apiKey,
+      body: { events },
+    });
+    expect(res.status).toBe(202);
+    const free = await receiver.waitForCount(N, '/unpaced', 15000);
+    const got = await receiver.waitForCount(N, '/paced', 30000);
+    const at = got.map((r) => r.at).sort((x, y) => x - y);
+    const span = at[N - 1] - at[0];
+    const freeAt = free.map((r) => r.at).sort((x, y) => x - y);
+    const freeSpan = freeAt[N - 1] - freeAt[0];
+    // N at LIMIT/s in one-second windows: at least N/LIMIT - 1 seconds from first to last…
+    expect(span).toBeGreaterThanOrEqual((N / LIMIT - 1) * 1000 - 250);
+    // …at about LIMIT per second overall, and never more than two windows' worth in any second.
+    const rate = (N - 1) / (span / 1000);
+    expect(rate).toBeGreaterThan(LIMIT / 2);
+    expect(rate).toBeLessThanOrEqual(LIMIT * 1.3);
+    for (let i = 0; i < N; i++) {
+      expect(at.filter((t) => t >= at[i] && t < at[i] + 1000).length).toBeLessThanOrEqual(
+        2 * LIMIT,
+      );
+    }
+    // Without the limit the same deliveries arrive far faster: the pacing is the limiter's.
+    expect(freeSpan).toBeLessThan(span / 3);
+    // Pacing delays attempts; it does not fail them.
+    const log = await hooks.deliveries(paced.id);
+    expect(log).toHaveLength(N);
+    for (const d of log) {
+      expect(d.status).toBe('succeeded');
+      expect(d.attempts).toHaveLength(1);
+    }
+    expect(new Set(got.map((r) => payloadOf(r).data.id)).size).toBe(N);
   });
 
   it('does not follow redirects: a 3xx is a failed attempt', async () => {
