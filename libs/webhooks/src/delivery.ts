@@ -1,3 +1,4 @@
+import { AttemptResult, OutcomeDecision } from './delivery-outcome-policy';
 import { DeliveryStatus } from './dto/endpoint.dto';
 import { WebhookEndpoint } from './webhook-endpoint';
 
@@ -54,4 +55,22 @@ export interface SlowLaneCandidate {
   tenantId: string;
   endpointId: string;
   deliveryId: string;
+}
+
+/** One attempt to record, with what the sender saw. */
+export interface AttemptRecord {
+  tenantId: string;
+  attemptId: string;
+  deliveryId: string;
+  endpointId: string;
+  attempt: number;
+  result: AttemptResult;
+  durationMs: number;
+  responseBody: string | null;
+}
+
+export interface RecordedAttempt {
+  /** False when the delivery had moved on (disabled, deleted, retried by hand) meanwhile. */
+  moved: boolean;
+  decision: OutcomeDecision;
 }

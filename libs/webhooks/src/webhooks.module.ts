@@ -15,6 +15,7 @@ import { WebhooksController } from './webhooks.controller';
 import { SecretRekeyer } from './secret-rekeyer';
 import { EndpointLanes } from './endpoint-lanes';
 import { AttemptRecorder } from './attempt-recorder';
+import { AttemptRepository } from './attempt.repository';
 import { EndpointSecrets } from './endpoint-secrets';
 import { WebhookSender } from './webhook-sender';
 import { EndpointRateLimiter } from './endpoint-rate-limiter';
@@ -44,6 +45,7 @@ import { SlowLane } from './slow-lane';
     SecretRekeyer,
     EndpointLanes,
     AttemptRecorder,
+    AttemptRepository,
     EndpointSecrets,
     WebhookSender,
     EndpointRateLimiter,
