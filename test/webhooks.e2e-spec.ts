@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { SecretBox } from '@app/security';
 import { PG_BASE, Ledgerline, Tenant, event, waitFor } from './support/ledgerline';
 import { payloadOf, ReceivedRequest, verified, WebhookReceiver } from './support/webhook-receiver';
 
@@ -549,23 +550,72 @@ describe('webhooks: endpoints and delivery', () => {
   });
 
   it('honours Retry-After on 429 and 503, capped at four times the next scheduled delay', async () => {
+    const inAnHour = new Date(Date.now() + 3600_000).toUTCString();
     receiver.on('/busy', [
-      { status: 429, headers: { 'retry-after': '1' } }, // next delay 200ms: capped to 800ms
+      { status: 429, headers: { 'retry-after': '30' } }, // next delay 200ms: capped to 800ms
       { status: 503, headers: { 'retry-after': '1' } }, // next delay 400ms: 1s is honoured
-      { status: 429, headers: { 'retry-after': '3600' } }, // next delay 800ms: capped to 3.2s
+      { status: 429, headers: { 'retry-after': inAnHour } }, // HTTP-date; 800ms: capped to 3.2s
       { status: 200 },
     ]);
     const ep = await hooks.create(receiver.url('/busy'), ['busy.*']);
     const published = await hooks.publish('busy.event');
-    const reqs = await receiver.waitForCount(4, '/busy', 60000);
+    // Uncapped, the second attempt would come after 30 s and the fourth after an hour.
+    const reqs = await receiver.waitForCount(4, '/busy', 20000);
     const gaps = reqs.slice(1).map((r, i) => r.at - reqs[i].at);
-    // Lower bounds only; a little slack for timer granularity between processes.
+    // Each gap is the capped (or honoured) delay: not before it, and well before the uncapped one.
+    const SLACK = 1500;
     expect(gaps[0]).toBeGreaterThanOrEqual(800 - 50);
+    expect(gaps[0]).toBeLessThan(800 + SLACK);
     expect(gaps[1]).toBeGreaterThanOrEqual(1000 - 50);
+    expect(gaps[1]).toBeLessThan(1000 + SLACK);
     expect(gaps[2]).toBeGreaterThanOrEqual(3200 - 50);
+    expect(gaps[2]).toBeLessThan(3200 + SLACK);
     const done = await hooks.waitDelivery(ep.id, published.id, 'succeeded');
     expect(done.attempts.map((a) => a.statusCode)).toEqual([429, 503, 429, 200]);
     expect(new Set(reqs.map((r) => r.headers['webhook-id'])).size).toBe(1);
+  });
+
+  it('paces deliveries to rateLimitPerSecond, and the limit is what paces them', async () => {
+    const LIMIT = 5;
+    const N = 30;
+    const paced = await hooks.create(receiver.url('/paced'), ['paced.*'], {
+      rateLimitPerSecond: LIMIT,
+    });
+    // Same events, same worker, no limit: shows how fast delivery goes without it.
+    await hooks.create(receiver.url('/unpaced'), ['paced.*']);
+    const events = Array.from({ length: N }, (_, i) => event({ type: 'paced.tick', data: { i } }));
+    const res = await ll.request('POST', '/v1/events/batch', {
+      key: acme.apiKey,
+      body: { events },
+    });
+    expect(res.status).toBe(202);
+    const free = await receiver.waitForCount(N, '/unpaced', 15000);
+    const got = await receiver.waitForCount(N, '/paced', 30000);
+    const at = got.map((r) => r.at).sort((x, y) => x - y);
+    const span = at[N - 1] - at[0];
+    const freeAt = free.map((r) => r.at).sort((x, y) => x - y);
+    const freeSpan = freeAt[N - 1] - freeAt[0];
+    // N at LIMIT/s in one-second windows: at least N/LIMIT - 1 seconds from first to last…
+    expect(span).toBeGreaterThanOrEqual((N / LIMIT - 1) * 1000 - 250);
+    // …at about LIMIT per second overall, and never more than two windows' worth in any second.
+    const rate = (N - 1) / (span / 1000);
+    expect(rate).toBeGreaterThan(LIMIT / 2);
+    expect(rate).toBeLessThanOrEqual(LIMIT * 1.3);
+    for (let i = 0; i < N; i++) {
+      expect(at.filter((t) => t >= at[i] && t < at[i] + 1000).length).toBeLessThanOrEqual(
+        2 * LIMIT,
+      );
+    }
+    // Without the limit the same deliveries arrive far faster: the pacing is the limiter's.
+    expect(freeSpan).toBeLessThan(span / 3);
+    // Pacing delays attempts; it does not fail them.
+    const log = await hooks.deliveries(paced.id);
+    expect(log).toHaveLength(N);
+    for (const d of log) {
+      expect(d.status).toBe('succeeded');
+      expect(d.attempts).toHaveLength(1);
+    }
+    expect(new Set(got.map((r) => payloadOf(r).data.id)).size).toBe(N);
   });
 
   it('does not follow redirects: a 3xx is a failed attempt', async () => {
@@ -637,11 +687,11 @@ describe('webhooks: endpoints and delivery', () => {
         )[0].n === 0,
       30000,
     );
-    const succeeded = await ll.sql<{ n: number }>(
-      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`,
+    const statuses = await ll.sql<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 GROUP BY status`,
       [stuck.id],
     );
-    expect(succeeded[0].n).toBe(400);
+    expect(statuses).toEqual([{ status: 'succeeded', n: 400 }]);
   });
 
   it('records any answer body, even one with NUL bytes or invalid UTF-8', async () => {
@@ -943,7 +993,7 @@ describe('webhooks: auto-disable, enable, recover, audit trail and rekey', () =>
     expect(waiting.attempts).toEqual([expect.objectContaining({ statusCode: 410 })]);
   });
 
-  it('recover creates the deliveries a disabled endpoint never had; they are sent once it is enabled', async () => {
+  it('events matching a disabled endpoint get waiting deliveries; enable sends them all', async () => {
     const old = await hooks.publish('order.created');
     await new Promise((r) => setTimeout(r, 5));
     const since = new Date(Date.parse(old.receivedAt) + 1).toISOString();
@@ -960,31 +1010,45 @@ describe('webhooks: auto-disable, enable, recover, audit trail and rekey', () =>
     const triedBefore = receiver.received('/rec').length;
     expect(triedBefore).toBeGreaterThanOrEqual(3);
 
+    // Published while it is disabled: owed, so created waiting (SPEC section 5), never sent.
     const second = await hooks.publish('order.paid');
     const third = await hooks.publish('order.shipped');
     const unrelated = await hooks.publish('invoice.voided');
     for (const e of [second, third]) await hooks.waitDelivery(witness.id, e.id, 'succeeded');
     const owned = async () =>
-      (await ll.sql('SELECT event_id FROM webhook_deliveries WHERE endpoint_id = $1', [rec.id]))
-        .map((r) => r.event_id)
-        .sort();
-    expect(await owned()).toEqual([first.id]);
+      (
+        await ll.sql<{ event_id: string; status: string; attempt_count: number }>(
+          'SELECT event_id, status, attempt_count FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY event_id',
+          [rec.id],
+        )
+      ).map((r) => [r.event_id, r.status]);
+    expect(await owned()).toEqual(
+      [first.id, second.id, third.id].sort().map((id) => [id, 'waiting']),
+    );
+    for (const e of [second, third]) {
+      const waiting = await hooks.waitDelivery(rec.id, e.id, 'waiting');
+      expect(waiting.attempts).toEqual([]);
+      expect(waiting.nextAttemptAt).toBeNull();
+      expect(await hooks.deliveryCounts(e.id)).toEqual({ pending: 1, succeeded: 1, failed: 0 });
+    }
+    await new Promise((r) => setTimeout(r, 500));
     expect(receiver.received('/rec')).toHaveLength(triedBefore);
 
+    // Recover does not re-enable and has nothing to create: it re-sends what waits, later.
     receiver.on('/rec', { status: 200 });
     const res = await post(`/v1/webhooks/endpoints/${rec.id}/recover`, { since });
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ endpointId: rec.id, resent: 1, created: 2 });
-    expect(await owned()).toEqual([first.id, second.id, third.id].sort());
-
-    // Recover does not re-enable: enable does, and then everything owed is sent.
+    expect(res.body).toMatchObject({ endpointId: rec.id, resent: 3, created: 0 });
     expect((await status(rec.id)).status).toBe('disabled');
     expect(await hooks.deliveries(rec.id, 'waiting')).toHaveLength(3);
+    expect(receiver.received('/rec')).toHaveLength(triedBefore);
+
+    // Enable sends everything that waited, each once, signed.
     expect((await post(`/v1/webhooks/endpoints/${rec.id}/enable`)).status).toBe(200);
     for (const e of [first, second, third]) await hooks.waitDelivery(rec.id, e.id, 'succeeded');
     const got = receiver.received('/rec').slice(triedBefore);
     for (const r of got) verified(r, rec.secret);
-    expect([...new Set(got.map((r) => payloadOf(r).data.id))].sort()).toEqual(
+    expect(got.map((r) => payloadOf(r).data.id).sort()).toEqual(
       [first.id, second.id, third.id].sort(),
     );
     expect(forEvent(receiver.received('/rec'), old.id)).toHaveLength(0);
@@ -995,6 +1059,91 @@ describe('webhooks: auto-disable, enable, recover, audit trail and rekey', () =>
     const again = await post(`/v1/webhooks/endpoints/${rec.id}/recover`, { since });
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ resent: 0, created: 0 });
+  });
+
+  it('a tenant whose only endpoint is disabled keeps its events owed: they wait, then are sent', async () => {
+    const lone = await ll.createTenant('lone');
+    const loneHooks = new WebhooksClient(ll, lone.apiKey);
+    receiver.on('/lone', { status: 410 });
+    const ep = await loneHooks.create(receiver.url('/lone'), ['lone.*']);
+    const gone = await loneHooks.publish('lone.first');
+    await waitFor(
+      'the only endpoint to be disabled',
+      async () => (await loneHooks.get(ep.id)).body.status === 'disabled',
+    );
+    await loneHooks.waitDelivery(ep.id, gone.id, 'waiting');
+    // Every endpoint of the tenant is disabled: fan-out must still create the deliveries.
+    const owed = [await loneHooks.publish('lone.second'), await loneHooks.publish('lone.third')];
+    for (const e of owed) await loneHooks.waitDelivery(ep.id, e.id, 'waiting');
+    expect(receiver.received('/lone')).toHaveLength(1);
+
+    receiver.on('/lone', { status: 204 });
+    const enabled = await ll.request('POST', `/v1/webhooks/endpoints/${ep.id}/enable`, {
+      key: lone.apiKey,
+    });
+    expect(enabled.status).toBe(200);
+    for (const e of [gone, ...owed]) await loneHooks.waitDelivery(ep.id, e.id, 'succeeded');
+    const ids = receiver
+      .received('/lone')
+      .slice(1)
+      .map((r) => verified(r, ep.secret).data.id);
+    expect(ids.sort()).toEqual([gone.id, ...owed.map((e) => e.id)].sort());
+  });
+
+  it("binds each sealed secret to its endpoint: copied to another tenant's endpoint it never signs", async () => {
+    const other = await ll.createTenant('other');
+    const victim = await new WebhooksClient(ll, other.apiKey).create(receiver.url('/victim'), [
+      'moved.*',
+    ]);
+    const thief = await create('/thief', ['moved.*']);
+    const [own] = await ll.sql<{ secret_sealed: string; secret_key_id: string }>(
+      `SELECT secret_sealed, secret_key_id FROM webhook_endpoints WHERE id = $1`,
+      [thief.id],
+    );
+    // A database writer copies tenant B's sealed secret (and its key id) onto their endpoint.
+    await ll.sql(
+      `UPDATE webhook_endpoints t SET secret_sealed = v.secret_sealed, secret_key_id = v.secret_key_id
+       FROM webhook_endpoints v WHERE t.id = $1 AND v.id = $2`,
+      [thief.id, victim.id],
+    );
+    const published = await hooks.publish('moved.event');
+    const tried = await hooks.waitDelivery(thief.id, published.id, 'pending', (d) =>
+      d.attempts.some((a) => a.error === 'secret_unreadable'),
+    );
+    expect(tried.attempts[0]).toMatchObject({ statusCode: null, error: 'secret_unreadable' });
+    expect(receiver.received('/thief')).toHaveLength(0);
+    // The victim's own endpoint still signs with its secret; then the thief's row is put back
+    // (a row that does not open would stop the rekey test below, as it should).
+    await ll.sql(
+      `UPDATE webhook_endpoints SET secret_sealed = $2, secret_key_id = $3 WHERE id = $1`,
+      [thief.id, own.secret_sealed, own.secret_key_id],
+    );
+    const removed = await ll.request('DELETE', `/v1/webhooks/endpoints/${thief.id}`, {
+      key: tenant.apiKey,
+    });
+    expect(removed.status).toBe(204);
+  });
+
+  it('opens a secret sealed before owners were bound, and rekey binds it to its endpoint', async () => {
+    const ep = await create('/legacy', ['legacy.*']);
+    const plain = ep.secret;
+    // What the previous release stored: sealed under the same key, without an owner.
+    const legacy = new SecretBox({ current: Buffer.from(masterKey, 'base64') }).seal(plain);
+    await ll.sql(`UPDATE webhook_endpoints SET secret_sealed = $2 WHERE id = $1`, [ep.id, legacy]);
+    const before = await hooks.publish('legacy.one');
+    await hooks.waitDelivery(ep.id, before.id, 'succeeded');
+    verified(forEvent(receiver.received('/legacy'), before.id)[0], plain);
+
+    const out = await ll.cliWith({ LEDGERLINE_MASTER_KEY: masterKey }, 'secrets', 'rekey');
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ rekeyed: 1 });
+    const [row] = await ll.sql<{ secret_sealed: string }>(
+      `SELECT secret_sealed FROM webhook_endpoints WHERE id = $1`,
+      [ep.id],
+    );
+    expect(row.secret_sealed.startsWith('v2.')).toBe(true);
+    const after = await hooks.publish('legacy.two');
+    await hooks.waitDelivery(ep.id, after.id, 'succeeded');
+    verified(forEvent(receiver.received('/legacy'), after.id)[0], plain);
   });
 
   it('signs only with the new secret once the overlap is over (WEBHOOK_SECRET_OVERLAP_SECONDS=0)', async () => {

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { OpsModule, PlatformModule } from '@app/platform';
 import { EventsHttpModule } from '@app/events';
 import { AuditHttpModule } from '@app/audit';
-import { WebhooksModule } from '@app/webhooks';
+import { WebhooksHttpModule } from '@app/webhooks';
 import { IdentityHttpModule } from '@app/identity';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
@@ -13,7 +13,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     IdentityHttpModule,
     EventsHttpModule,
     AuditHttpModule,
-    WebhooksModule,
+    WebhooksHttpModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

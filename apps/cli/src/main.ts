@@ -29,6 +29,7 @@ const USAGE = `usage: npm run cli -- <command>
   audit export --tenant <id> [--chain main] [--from-seq n] [--to-seq n]
                                          NDJSON on stdout, one entry a line
   secrets rekey                          re-encrypt every secret under LEDGERLINE_MASTER_KEY
+                                         (and bind each endpoint secret to its endpoint)
 `;
 
 class UsageError extends Error {}

@@ -27,8 +27,8 @@ async function bootstrap(): Promise<void> {
     },
   );
   exitCleanlyOnSignals(app, logger);
-  // The worker's listener serves probes and metrics only, not the API its modules declare.
-  await configureHttp(app, { onlyRoutes: ['/livez', '/healthz', '/readyz', '/metrics'] });
+  // The worker's modules declare no routes: its listener serves probes and metrics only.
+  await configureHttp(app);
   if (config.WORKER_PORT !== undefined) await app.listen(config.WORKER_PORT, '0.0.0.0');
   else await app.init();
   app.get(ProcessorRegistry).start();

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { OpsModule, PlatformModule } from '@app/platform';
 import { EventsWorkerModule } from '@app/events';
 import { AuditWorkerModule } from '@app/audit';
-import { WebhooksModule } from '@app/webhooks';
+import { WebhooksWorkerModule } from '@app/webhooks';
 import { ApiAuthModule } from '@app/identity';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
@@ -12,7 +12,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     PlatformModule,
     EventsWorkerModule,
     AuditWorkerModule,
-    WebhooksModule,
+    WebhooksWorkerModule,
     ApiAuthModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],

@@ -13,7 +13,8 @@ export interface SystemEvent {
 
 export const EVENTS_CHANNEL = 'ledgerline_events';
 
-interface EventRow {
+/** An events row as pg returns it (shared with EventReader). */
+export interface EventRow {
   tenant_id: string;
   id: string;
   position: number;
@@ -27,10 +28,11 @@ interface EventRow {
   data: Record<string, unknown>;
 }
 
-const COLUMNS =
+export const EVENT_COLUMNS =
   'tenant_id, id, position, type, subject, actor_type, actor_id, acting_as_tenant_id, occurred_at, received_at, data';
 
-function fromRow(r: EventRow): StoredEvent {
+/** The one mapping from an events row to a StoredEvent. */
+export function eventFromRow(r: EventRow): StoredEvent {
   return {
     tenantId: r.tenant_id,
     id: r.id,
@@ -92,7 +94,7 @@ const APPEND = `
     ON CONFLICT (tenant_id) DO UPDATE SET position = tenant_streams.position + EXCLUDED.position
     RETURNING tenant_id, position
   )
-  INSERT INTO events (${COLUMNS})
+  INSERT INTO events (${EVENT_COLUMNS})
   SELECT e.tenant_id, e.id, r.position - c.n + row_number() OVER (PARTITION BY e.tenant_id ORDER BY e.n),
          e.type, e.subject, e.actor_type, e.actor_id, e.acting_as_tenant_id, e.occurred_at,
          e.received_at, e.data
@@ -156,11 +158,11 @@ export class EventStore {
 
   async findById(tenantId: string, id: string): Promise<StoredEvent | null> {
     const [row] = await this.db.query<EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE tenant_id = $1 AND id = $2`,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND id = $2`,
       [tenantId, id],
       'event_by_id',
     );
-    return row ? fromRow(row) : null;
+    return row ? eventFromRow(row) : null;
   }
 
   async readAfter(
@@ -170,12 +172,12 @@ export class EventStore {
     limit: number,
   ): Promise<StoredEvent[]> {
     const rows = await sql.query<EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2
        ORDER BY position LIMIT $3`,
       [tenantId, after, limit],
       'events_after',
     );
-    return rows.map(fromRow);
+    return rows.map(eventFromRow);
   }
 
   /**

@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { EventIngestor } from './event-ingestor';
 import { EventRelay } from './event-relay';
 import { EventStore } from './event-store';
+import { EventReader } from './event-reader';
 import { EventViewRegistry } from './event-view-registry';
 import { EventsController } from './events.controller';
 import { PublishEventsHandler } from './publish-events.command';
@@ -12,8 +13,20 @@ import { IdempotencyKeyRepository } from './idempotency-key.repository';
 
 /** The event store and what other capabilities build on it; no transport. */
 @Module({
-  providers: [EventStore, EventViewRegistry, StreamConsumerDeps, IdempotencyKeyRepository],
-  exports: [EventStore, EventViewRegistry, StreamConsumerDeps, IdempotencyKeyRepository],
+  providers: [
+    EventStore,
+    EventReader,
+    EventViewRegistry,
+    StreamConsumerDeps,
+    IdempotencyKeyRepository,
+  ],
+  exports: [
+    EventStore,
+    EventReader,
+    EventViewRegistry,
+    StreamConsumerDeps,
+    IdempotencyKeyRepository,
+  ],
 })
 export class EventsModule {}
 

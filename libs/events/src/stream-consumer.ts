@@ -97,18 +97,23 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
         [tenantId, this.queue],
         'stream_cursor_ensure',
       );
-      const [cursor] = await tx.query<{ position: number }>(
-        `SELECT position FROM stream_cursors WHERE tenant_id = $1 AND consumer = $2
-         FOR UPDATE SKIP LOCKED`,
+      // The head is read with the cursor, before hasWork: skipping only to a head read first,
+      // a consumer cannot skip events committed after it looked for work (e.g. a webhook
+      // endpoint created meanwhile, with its events right behind it).
+      const [cursor] = await tx.query<{ position: number; head: number | null }>(
+        `SELECT c.position, s.position AS head FROM stream_cursors c
+         LEFT JOIN tenant_streams s ON s.tenant_id = c.tenant_id
+         WHERE c.tenant_id = $1 AND c.consumer = $2
+         FOR UPDATE OF c SKIP LOCKED`,
         [tenantId, this.queue],
         'stream_cursor_lock',
       );
       if (!cursor) return 'locked' as const;
       if (!(await this.hasWork(tx, tenantId))) {
         await tx.query(
-          `UPDATE stream_cursors c SET position = s.position, updated_at = now() FROM tenant_streams s
-           WHERE c.tenant_id = $1 AND c.consumer = $2 AND s.tenant_id = c.tenant_id AND s.position > c.position`,
-          [tenantId, this.queue],
+          `UPDATE stream_cursors SET position = $3, updated_at = now()
+           WHERE tenant_id = $1 AND consumer = $2 AND position < $3`,
+          [tenantId, this.queue, cursor.head ?? 0],
           'stream_cursor_skip',
         );
         return 'idle' as const;

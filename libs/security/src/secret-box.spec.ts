@@ -97,6 +97,47 @@ describe('SecretBox', () => {
     expectDecryptFailed(() => new SecretBox({ current: keyA }).open(oldSealed));
   });
 
+  describe('bound to an owner', () => {
+    const ownerA = 'webhook_endpoint/tenant-a/endpoint-1';
+    const ownerB = 'webhook_endpoint/tenant-b/endpoint-2';
+
+    it('opens only for the owner it was sealed for', () => {
+      const box = new SecretBox({ current: keyA });
+      const sealed = box.seal('whsec_abc', ownerA);
+      expect(sealed.startsWith(box.ownedPrefix)).toBe(true);
+      expect(box.open(sealed, ownerA)).toBe('whsec_abc');
+      // moved to another tenant's endpoint, to another endpoint of the same tenant, or read
+      // without an owner: it does not open
+      expectDecryptFailed(() => box.open(sealed, ownerB));
+      expectDecryptFailed(() => box.open(sealed, 'webhook_endpoint/tenant-a/endpoint-3'));
+      expectDecryptFailed(() => box.open(sealed));
+      expectDecryptFailed(() => box.open(sealed, ''));
+    });
+
+    it('cannot be relabelled as a legacy value to drop the owner', () => {
+      const box = new SecretBox({ current: keyA });
+      const [, ...rest] = box.seal('whsec_abc', ownerA).split('.');
+      expectDecryptFailed(() => box.open(['v1', ...rest].join('.'), ownerB));
+      expectDecryptFailed(() => box.open(['v1', ...rest].join('.')));
+    });
+
+    it('still opens a legacy value for any owner until it is rekeyed, which binds it', () => {
+      const box = new SecretBox({ current: keyA, previous: keyB });
+      const legacy = new SecretBox({ current: keyA }).seal('old secret');
+      expect(box.open(legacy, ownerA)).toBe('old secret');
+      expect(box.isCurrent(legacy)).toBe(true);
+      expect(box.isCurrent(legacy, ownerA)).toBe(false);
+      const rekeyed = box.seal(box.open(legacy, ownerA), ownerA);
+      expect(box.isCurrent(rekeyed, ownerA)).toBe(true);
+      expect(box.open(rekeyed, ownerA)).toBe('old secret');
+      expectDecryptFailed(() => box.open(rekeyed, ownerB));
+      // an owned value under the previous key is not current either
+      const previous = new SecretBox({ current: keyB }).seal('p', ownerA);
+      expect(box.open(previous, ownerA)).toBe('p');
+      expect(box.isCurrent(previous, ownerA)).toBe(false);
+    });
+  });
+
   it('isCurrent is false for malformed values', () => {
     const box = new SecretBox({ current: keyA });
     expect(box.isCurrent('garbage')).toBe(false);

@@ -6,7 +6,9 @@ export interface MasterKeyring {
   previous?: Buffer;
 }
 
-const VERSION = 'v1';
+/** v1: AAD binds version and key id. v2: it binds the owner too (e.g. tenant and endpoint). */
+const LEGACY = 'v1';
+const OWNED = 'v2';
 const ALGORITHM = 'aes-256-gcm';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -14,6 +16,7 @@ const TAG_BYTES = 16;
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 interface SealedParts {
+  version: string;
   keyId: string;
   iv: Buffer;
   ciphertext: Buffer;
@@ -46,13 +49,20 @@ function decryptFailed(reason: string): SecurityError {
   return new SecurityError('decrypt_failed', 500, `cannot decrypt secret: ${reason}`);
 }
 
+function aad(version: string, keyId: string, owner: string | undefined): Buffer {
+  return Buffer.from(version === OWNED ? `${version}.${keyId}.${owner}` : `${version}.${keyId}`);
+}
+
 /**
  * Authenticated encryption of secrets at rest (AES-256-GCM, random 96-bit IV per value).
  *
- * Sealed format: `v1.<keyId>.<iv b64url>.<ciphertext b64url>.<tag b64url>` where keyId is the
- * first 16 hex chars of SHA-256(key). The `v1.<keyId>` prefix is bound as additional
- * authenticated data. During key rotation the previous key still opens old values; `isCurrent`
- * tells which values need re-encryption.
+ * Sealed format: `<version>.<keyId>.<iv b64url>.<ciphertext b64url>.<tag b64url>` where keyId is
+ * the first 16 hex chars of SHA-256(key). Sealed for an owner (`seal(plaintext, owner)`, e.g. a
+ * tenant's endpoint), the value is `v2` and `v2.<keyId>.<owner>` is the additional authenticated
+ * data: copied to another owner's row it does not open. Without an owner it is `v1`, with
+ * `v1.<keyId>` as AAD; `v1` values, sealed before owners were bound, still open for any owner
+ * until `secrets rekey` re-seals them (`isCurrent(sealed, owner)` is false for them). During key
+ * rotation the previous key still opens old values; `isCurrent` tells which need re-encryption.
  */
 export class SecretBox {
   readonly currentKeyId: string;
@@ -84,15 +94,21 @@ export class SecretBox {
     return new SecretBox({ current: currentKey, previous: previousKey });
   }
 
-  seal(plaintext: string): string {
+  /** The prefix of values sealed for an owner under the current key. */
+  get ownedPrefix(): string {
+    return `${OWNED}.${this.currentKeyId}.`;
+  }
+
+  seal(plaintext: string, owner?: string): string {
     const key = this.keys.get(this.currentKeyId) as Buffer;
     const iv = randomBytes(IV_BYTES);
+    const version = owner === undefined ? LEGACY : OWNED;
     const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(Buffer.from(`${VERSION}.${this.currentKeyId}`, 'utf8'));
+    cipher.setAAD(aad(version, this.currentKeyId, owner));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
     return [
-      VERSION,
+      version,
       this.currentKeyId,
       iv.toString('base64url'),
       ciphertext.toString('base64url'),
@@ -100,10 +116,14 @@ export class SecretBox {
     ].join('.');
   }
 
-  open(sealed: string): string {
+  /** Opens a value; one sealed for an owner opens only for that same owner. */
+  open(sealed: string, owner?: string): string {
     const parts = SecretBox.parse(sealed);
     if (!parts) {
       throw decryptFailed('malformed sealed value');
+    }
+    if (parts.version === OWNED && owner === undefined) {
+      throw decryptFailed('value is bound to an owner');
     }
     const key = this.keys.get(parts.keyId);
     if (!key) {
@@ -111,7 +131,7 @@ export class SecretBox {
     }
     try {
       const decipher = createDecipheriv(ALGORITHM, key, parts.iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(Buffer.from(`${VERSION}.${parts.keyId}`, 'utf8'));
+      decipher.setAAD(aad(parts.version, parts.keyId, owner));
       decipher.setAuthTag(parts.tag);
       return Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]).toString('utf8');
     } catch {
@@ -119,10 +139,14 @@ export class SecretBox {
     }
   }
 
-  /** True when `sealed` is well-formed and was sealed under the current key. */
-  isCurrent(sealed: string): boolean {
+  /**
+   * True when `sealed` is well-formed, sealed under the current key and, when an owner is
+   * given, bound to an owner (a legacy `v1` value is not current for an owner: rekey it).
+   */
+  isCurrent(sealed: string, owner?: string): boolean {
     const parts = SecretBox.parse(sealed);
-    return parts !== null && parts.keyId === this.currentKeyId;
+    const version = owner === undefined ? LEGACY : OWNED;
+    return parts !== null && parts.keyId === this.currentKeyId && parts.version === version;
   }
 
   private static parse(sealed: string): SealedParts | null {
@@ -134,7 +158,7 @@ export class SecretBox {
       return null;
     }
     const [version, keyId, iv, ciphertext, tag] = parts;
-    if (version !== VERSION || !/^[0-9a-f]{16}$/.test(keyId)) {
+    if ((version !== LEGACY && version !== OWNED) || !/^[0-9a-f]{16}$/.test(keyId)) {
       return null;
     }
     if (!B64URL.test(iv) || !B64URL.test(ciphertext) || !B64URL.test(tag)) {
@@ -145,6 +169,12 @@ export class SecretBox {
     if (ivBuf.length !== IV_BYTES || tagBuf.length !== TAG_BYTES) {
       return null;
     }
-    return { keyId, iv: ivBuf, ciphertext: Buffer.from(ciphertext, 'base64url'), tag: tagBuf };
+    return {
+      version,
+      keyId,
+      iv: ivBuf,
+      ciphertext: Buffer.from(ciphertext, 'base64url'),
+      tag: tagBuf,
+    };
   }
 }

@@ -42,6 +42,17 @@ async function defaultLookup(host: string): Promise<string[]> {
   return results.map((r) => r.address);
 }
 
+/**
+ * The host did not resolve (ENOTFOUND, EAI_AGAIN…) or resolved to no address. Still `unsafe_url`
+ * for a URL being accepted; at delivery the attempt records it as a DNS failure, not a block.
+ */
+export class UnresolvedHostError extends SecurityError {
+  constructor(message: string) {
+    super('unsafe_url', 422, message);
+    this.name = 'UnresolvedHostError';
+  }
+}
+
 function unsafe(message: string): SecurityError {
   return new SecurityError('unsafe_url', 422, message);
 }
@@ -129,12 +140,12 @@ export class SsrfGuard {
       try {
         addresses = await this.lookup(host);
       } catch {
-        throw unsafe(`host ${host} could not be resolved`);
+        throw new UnresolvedHostError(`host ${host} could not be resolved`);
       }
     }
     addresses = [...new Set(addresses)];
     if (addresses.length === 0) {
-      throw unsafe(`host ${host} did not resolve to any address`);
+      throw new UnresolvedHostError(`host ${host} did not resolve to any address`);
     }
     for (const address of addresses) {
       const refused = this.refusal(address);

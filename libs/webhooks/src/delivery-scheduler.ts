@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Database, JobIds, Periodic, QueueName, QueueRegistry } from '@app/platform';
-import { DueDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { Database, JobIds, QueueName, QueueRegistry } from '@app/platform';
+import { DueDelivery } from './delivery';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 
-const SWEEP_EVERY_MS = 5000;
+export const SWEEP_EVERY_MS = 5000;
 // A backlog in Redis is normal; only work overdue this long is presumed lost (flush, crash).
 const SWEEP_GRACE_MS = 20000;
 
@@ -25,12 +26,12 @@ export class DeliveryScheduler {
     await this.queues.addBulk(
       QueueName.Delivery,
       due.map((d) => ({
-        jobId: JobIds.delivery(d.id, d.attempt_count, cause),
+        jobId: JobIds.delivery(d.id, d.attemptCount, cause),
         data: {
-          tenantId: d.tenant_id,
+          tenantId: d.tenantId,
           deliveryId: d.id,
-          attempt: d.attempt_count,
-          endpointId: d.endpoint_id,
+          attempt: d.attemptCount,
+          endpointId: d.endpointId,
         },
         opts: delayMs > 0 ? { delay: delayMs } : undefined,
       })),
@@ -42,7 +43,6 @@ export class DeliveryScheduler {
     await this.enqueue(await this.deliveries.dueForEndpoint(this.db, tenantId, endpointId), cause);
   }
 
-  @Periodic('webhook-delivery-sweeper', SWEEP_EVERY_MS)
   async sweep(): Promise<number> {
     const overdue = await this.deliveries.overdue(SWEEP_GRACE_MS, 1000);
     await this.enqueue(overdue, `s${Math.floor(Date.now() / SWEEP_EVERY_MS)}`);

@@ -1,65 +1,63 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@app/platform';
 import { KeyMaterial } from '@app/identity';
+import { EndpointSecrets } from './endpoint-secrets';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 
 const PAGE = 500;
 
 /**
- * Re-encrypts every sealed secret that is not under the current master key: endpoint secrets and
- * the service's own sealed keys (service_keys, e.g. the audit signing key).
+ * Re-encrypts every sealed secret that is not under the current master key (or, for endpoint
+ * secrets, not yet bound to its owner): endpoint secrets and the service's own sealed keys
+ * (service_keys, e.g. the audit signing key).
  */
 @Injectable()
 export class SecretRekeyer {
   constructor(
     private readonly db: Database,
     private readonly keys: KeyMaterial,
+    private readonly endpoints: WebhookEndpointRepository,
+    private readonly secrets: EndpointSecrets,
   ) {}
 
   async countStale(): Promise<number> {
-    const [row] = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM webhook_endpoints
-       WHERE secret_key_id <> $1 OR (previous_secret_sealed IS NOT NULL AND previous_secret_key_id <> $1)`,
-      [this.keys.secretBox.currentKeyId],
+    const endpoints = await this.endpoints.countStaleSecrets(
+      this.secrets.currentKeyId,
+      this.secrets.boundPrefix,
     );
     const serviceKeys = await this.db.query<{ sealed_private_key: string }>(
       `SELECT sealed_private_key FROM service_keys`,
     );
     return (
-      row.n + serviceKeys.filter((k) => !this.keys.secretBox.isCurrent(k.sealed_private_key)).length
+      endpoints +
+      serviceKeys.filter((k) => !this.keys.secretBox.isCurrent(k.sealed_private_key)).length
     );
   }
 
   async rekey(onProgress?: (done: number) => void): Promise<number> {
-    const box = this.keys.secretBox;
     let done = await this.rekeyServiceKeys();
     for (;;) {
       const n = await this.db.transaction(async (tx) => {
-        const rows = await tx.query<{
-          tenant_id: string;
-          id: string;
-          secret_sealed: string;
-          previous_secret_sealed: string | null;
-        }>(
-          `SELECT tenant_id, id, secret_sealed, previous_secret_sealed FROM webhook_endpoints
-           WHERE secret_key_id <> $1 OR (previous_secret_sealed IS NOT NULL AND previous_secret_key_id <> $1)
-           LIMIT $2 FOR UPDATE`,
-          [box.currentKeyId, PAGE],
+        const stale = await this.endpoints.lockStaleSecrets(
+          tx,
+          this.secrets.currentKeyId,
+          this.secrets.boundPrefix,
+          PAGE,
         );
-        for (const r of rows) {
-          await tx.query(
-            `UPDATE webhook_endpoints SET secret_sealed = $3, secret_key_id = $5,
-                    previous_secret_sealed = $4, previous_secret_key_id = CASE WHEN $4::text IS NULL THEN NULL ELSE $5 END
-             WHERE tenant_id = $1 AND id = $2`,
-            [
-              r.tenant_id,
-              r.id,
-              box.seal(box.open(r.secret_sealed)),
-              r.previous_secret_sealed && box.seal(box.open(r.previous_secret_sealed)),
-              box.currentKeyId,
-            ],
+        for (const e of stale) {
+          const reseal = (sealed: string) =>
+            this.secrets.seal(e.tenantId, e.id, this.secrets.open(e.tenantId, e.id, sealed));
+          await this.endpoints.replaceSecrets(
+            tx,
+            {
+              ...e,
+              secretSealed: reseal(e.secretSealed),
+              previousSecretSealed: e.previousSecretSealed && reseal(e.previousSecretSealed),
+            },
+            this.secrets.currentKeyId,
           );
         }
-        return rows.length;
+        return stale.length;
       });
       done += n;
       onProgress?.(done);

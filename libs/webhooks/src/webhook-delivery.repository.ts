@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { BatchedCall, Database, Sql } from '@app/platform';
 import { DeliveryStatus } from './dto/endpoint.dto';
-import { EndpointRow } from './webhook-endpoint.repository';
+import {
+  Attempt,
+  ClaimedAttempt,
+  Delivery,
+  DueDelivery,
+  NewDelivery,
+  SlowLaneCandidate,
+} from './delivery';
+import { EndpointRow, toEndpoint } from './webhook-endpoint.repository';
 
-export interface DeliveryRow {
+interface DeliveryRow {
   tenant_id: string;
   id: string;
   endpoint_id: string;
@@ -16,7 +24,7 @@ export interface DeliveryRow {
   updated_at: Date;
 }
 
-export interface AttemptRow {
+interface AttemptRow {
   delivery_id: string;
   attempted_at: Date;
   status_code: number | null;
@@ -25,17 +33,33 @@ export interface AttemptRow {
   response_body: string | null;
 }
 
-/** An events row as row_to_json gives it (timestamps as strings). */
-export interface ClaimedEventRow {
-  id: string;
-  type: string;
-  subject: string | null;
-  actor_type: string;
-  actor_id: string;
-  acting_as_tenant_id: string | null;
-  occurred_at: string;
-  received_at: string;
-  data: Record<string, unknown>;
+type DueRow = Pick<DeliveryRow, 'tenant_id' | 'id' | 'endpoint_id' | 'attempt_count' | 'status'>;
+
+const DUE_COLUMNS = 'tenant_id, id, endpoint_id, attempt_count, status';
+
+function toDue(r: DueRow): DueDelivery {
+  return {
+    tenantId: r.tenant_id,
+    id: r.id,
+    endpointId: r.endpoint_id,
+    attemptCount: r.attempt_count,
+    status: r.status,
+  };
+}
+
+function toDelivery(r: DeliveryRow): Delivery {
+  return {
+    tenantId: r.tenant_id,
+    id: r.id,
+    endpointId: r.endpoint_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    status: r.status,
+    attemptCount: r.attempt_count,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 interface ClaimInput {
@@ -45,42 +69,14 @@ interface ClaimInput {
   leaseMs: number;
 }
 
-export interface ClaimedAttempt {
-  deliveryId: string;
-  /** The attempt number the claim took. */
-  attempt: number;
-  endpoint: EndpointRow;
-  event: ClaimedEventRow | null;
-}
+type ClaimedRow = EndpointRow & { delivery_id: string; attempt: number; event_id: string };
 
-type ClaimedRow = EndpointRow & {
-  delivery_id: string;
-  attempt: number;
-  event: ClaimedEventRow | null;
-};
-
-/** What both claims load after their UPDATE (a CTE named `claimed`): endpoint and event. */
-const LOAD_CLAIMED = `SELECT e.*, c.delivery_id, c.attempt,
-         (SELECT row_to_json(ev) FROM events ev WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id) AS event
+/** What both claims load after their UPDATE (a CTE named `claimed`): the endpoint. */
+const LOAD_CLAIMED = `SELECT e.*, c.delivery_id, c.attempt, c.event_id
        FROM claimed c JOIN webhook_endpoints e ON e.tenant_id = c.tenant_id AND e.id = c.endpoint_id`;
 
-function toClaimed({ delivery_id, attempt, event, ...endpoint }: ClaimedRow): ClaimedAttempt {
-  return { deliveryId: delivery_id, attempt, endpoint, event };
-}
-
-export interface NewDelivery {
-  id: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  status: 'pending' | 'waiting';
-}
-
-export interface DueDelivery {
-  tenant_id: string;
-  id: string;
-  endpoint_id: string;
-  attempt_count: number;
+function toClaimed({ delivery_id, attempt, event_id, ...endpoint }: ClaimedRow): ClaimedAttempt {
+  return { deliveryId: delivery_id, attempt, eventId: event_id, endpoint: toEndpoint(endpoint) };
 }
 
 @Injectable()
@@ -90,14 +86,14 @@ export class WebhookDeliveryRepository {
   /** Inserts deliveries, skipping (event, endpoint) pairs that already have one. */
   async insertMany(sql: Sql, tenantId: string, rows: NewDelivery[]): Promise<DueDelivery[]> {
     if (!rows.length) return [];
-    return sql.query<DueDelivery>(
+    const created = await sql.query<DueRow>(
       `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_type, status, next_attempt_at)
        SELECT $1, d.id, d.endpoint_id, d.event_id, d.event_type, d.status,
               CASE WHEN d.status = 'pending' THEN now() END
        FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])
             AS d(id, endpoint_id, event_id, event_type, status)
        ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
-       RETURNING tenant_id, id, endpoint_id, attempt_count`,
+       RETURNING ${DUE_COLUMNS}`,
       [
         tenantId,
         rows.map((r) => r.id),
@@ -108,6 +104,7 @@ export class WebhookDeliveryRepository {
       ],
       'deliveries_insert',
     );
+    return created.map(toDue);
   }
 
   // Claims from concurrent jobs go to PostgreSQL together: one statement per batch.
@@ -117,8 +114,8 @@ export class WebhookDeliveryRepository {
 
   /**
    * Takes the right to make attempt `attempt` now (only one job wins; the lease keeps the
-   * sweeper away until the attempt is recorded or, after a crash, runs out) and loads what it
-   * needs: the endpoint (only if enabled) and the event (null once erased).
+   * sweeper away until the attempt is recorded or, after a crash, runs out) and loads the
+   * endpoint (only if enabled).
    */
   claimForAttempt(
     tenantId: string,
@@ -169,34 +166,52 @@ export class WebhookDeliveryRepository {
   }
 
   /**
-   * The slow lane's claim: due deliveries of endpoints marked slow (but not those in `skip`,
-   * which have their share in flight), at most `perEndpoint` each and `limit` in all, oldest
-   * first, leased like claimForAttempt's.
+   * Due deliveries of endpoints marked slow (not those in `skip`, which have their share in
+   * flight), at most `perEndpoint` each, oldest first within an endpoint. Ranked so that every
+   * tenant's first candidates come before any tenant's later ones: a tenant with many slow
+   * endpoints cannot crowd the others out of the list.
    */
-  async claimSlowLane(
+  async slowLaneCandidates(
     limit: number,
     perEndpoint: number,
-    leaseMs: number,
     skip: string[],
-  ): Promise<ClaimedAttempt[]> {
-    const rows = await this.db.query<ClaimedRow>(
-      `WITH picked AS MATERIALIZED (
-         SELECT d.tenant_id, d.id FROM webhook_endpoints e
+  ): Promise<SlowLaneCandidate[]> {
+    const rows = await this.db.query<{ tenant_id: string; endpoint_id: string; id: string }>(
+      `SELECT tenant_id, endpoint_id, id FROM (
+         SELECT d.tenant_id, e.id AS endpoint_id, d.id, d.next_attempt_at,
+                row_number() OVER (PARTITION BY d.tenant_id ORDER BY d.rank, d.next_attempt_at) AS tenant_rank
+         FROM webhook_endpoints e
          CROSS JOIN LATERAL (
-           SELECT d.tenant_id, d.id FROM webhook_deliveries d
+           SELECT d.tenant_id, d.id, d.next_attempt_at,
+                  row_number() OVER (ORDER BY d.next_attempt_at) AS rank
+           FROM webhook_deliveries d
            WHERE d.tenant_id = e.tenant_id AND d.endpoint_id = e.id AND d.status = 'pending'
              AND d.next_attempt_at <= now()
-           ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) d
+           ORDER BY d.next_attempt_at LIMIT $2) d
          WHERE e.slow_until > now() AND e.status = 'enabled' AND e.deleted_at IS NULL
-           AND e.id <> ALL($4::uuid[])
-         LIMIT $1),
-       claimed AS (
+           AND e.id <> ALL($3::uuid[])) ranked
+       ORDER BY tenant_rank, next_attempt_at LIMIT $1`,
+      [limit, perEndpoint, skip],
+      'delivery_slow_lane_candidates',
+    );
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      endpointId: r.endpoint_id,
+      deliveryId: r.id,
+    }));
+  }
+
+  /** Claims the picked slow-lane candidates that are still due (another worker may have won). */
+  async claimSlowLane(picked: SlowLaneCandidate[], leaseMs: number): Promise<ClaimedAttempt[]> {
+    if (!picked.length) return [];
+    const rows = await this.db.query<ClaimedRow>(
+      `WITH claimed AS (
          UPDATE webhook_deliveries d SET next_attempt_at = now() + ($3::int * interval '1 millisecond')
-         FROM picked p
-         WHERE d.tenant_id = p.tenant_id AND d.id = p.id
+         FROM unnest($1::uuid[], $2::uuid[]) AS p(tenant_id, id)
+         WHERE d.tenant_id = p.tenant_id AND d.id = p.id AND d.status = 'pending' AND d.next_attempt_at <= now()
          RETURNING d.tenant_id, d.id AS delivery_id, d.event_id, d.endpoint_id, d.attempt_count AS attempt)
-       ${LOAD_CLAIMED}`,
-      [limit, perEndpoint, leaseMs, skip],
+       ${LOAD_CLAIMED} WHERE e.status = 'enabled' AND e.deleted_at IS NULL`,
+      [picked.map((p) => p.tenantId), picked.map((p) => p.deliveryId), leaseMs],
       'delivery_claim_slow_lane',
     );
     return rows.map(toClaimed);
@@ -211,10 +226,10 @@ export class WebhookDeliveryRepository {
   }
 
   /** Overdue pending deliveries whose jobs Redis may have lost (fast-lane endpoints only). */
-  overdue(graceMs: number, limit: number): Promise<DueDelivery[]> {
-    return this.db.query<DueDelivery>(
+  async overdue(graceMs: number, limit: number): Promise<DueDelivery[]> {
+    const rows = await this.db.query<DueRow>(
       // A slow endpoint's backlog is the slow lane's to take, not lost work.
-      `SELECT d.tenant_id, d.id, d.endpoint_id, d.attempt_count FROM webhook_deliveries d
+      `SELECT d.tenant_id, d.id, d.endpoint_id, d.attempt_count, d.status FROM webhook_deliveries d
        WHERE d.status = 'pending' AND d.next_attempt_at <= now() - ($1::int * interval '1 millisecond')
          AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e
                          WHERE e.tenant_id = d.tenant_id AND e.id = d.endpoint_id AND e.slow_until > now())
@@ -222,38 +237,49 @@ export class WebhookDeliveryRepository {
       [graceMs, limit],
       'deliveries_overdue',
     );
+    return rows.map(toDue);
   }
 
-  dueForEndpoint(sql: Sql, tenantId: string, endpointId: string): Promise<DueDelivery[]> {
-    return sql.query<DueDelivery>(
-      `SELECT tenant_id, id, endpoint_id, attempt_count FROM webhook_deliveries
+  async dueForEndpoint(sql: Sql, tenantId: string, endpointId: string): Promise<DueDelivery[]> {
+    const rows = await sql.query<DueRow>(
+      `SELECT ${DUE_COLUMNS} FROM webhook_deliveries
        WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending' AND next_attempt_at <= now()`,
       [tenantId, endpointId],
     );
+    return rows.map(toDue);
   }
 
-  list(
+  async list(
     tenantId: string,
     endpointId: string,
     status: DeliveryStatus | undefined,
     before: string | null,
     limit: number,
-  ): Promise<DeliveryRow[]> {
-    return this.db.query<DeliveryRow>(
+  ): Promise<Delivery[]> {
+    const rows = await this.db.query<DeliveryRow>(
       `SELECT * FROM webhook_deliveries
        WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3)
          AND ($4::uuid IS NULL OR id < $4)
        ORDER BY id DESC LIMIT $5`,
       [tenantId, endpointId, status ?? null, before, limit],
     );
+    return rows.map(toDelivery);
   }
 
-  attemptsFor(tenantId: string, deliveryIds: string[]): Promise<AttemptRow[]> {
-    return this.db.query<AttemptRow>(
+  async attemptsFor(tenantId: string, deliveryIds: string[]): Promise<Attempt[]> {
+    const rows = await this.db.query<AttemptRow>(
       `SELECT delivery_id, attempted_at, status_code, duration_ms, error, response_body FROM webhook_attempts
        WHERE tenant_id = $1 AND delivery_id = ANY($2::uuid[]) ORDER BY attempted_at`,
       [tenantId, deliveryIds],
     );
+    return rows.map((a) => ({
+      deliveryId: a.delivery_id,
+      attemptedAt: a.attempted_at,
+      statusCode: a.status_code,
+      durationMs: a.duration_ms,
+      error: a.error,
+      responseBody: a.response_body,
+    }));
   }
 
   async counts(
@@ -273,11 +299,64 @@ export class WebhookDeliveryRepository {
     return counts;
   }
 
-  async get(tenantId: string, id: string): Promise<DeliveryRow | null> {
+  async get(tenantId: string, id: string): Promise<Delivery | null> {
     const [row] = await this.db.query<DeliveryRow>(
       `SELECT * FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2`,
       [tenantId, id],
     );
-    return row ?? null;
+    return row ? toDelivery(row) : null;
+  }
+
+  /** A manual retry: pending and due now, or waiting while the endpoint is disabled. */
+  async resend(
+    tenantId: string,
+    id: string,
+    status: 'pending' | 'waiting',
+  ): Promise<DueDelivery | null> {
+    const [row] = await this.db.query<DueRow>(
+      `UPDATE webhook_deliveries SET status = $3, next_attempt_at = CASE WHEN $3 = 'pending' THEN now() END,
+              updated_at = now()
+       WHERE tenant_id = $1 AND id = $2 RETURNING ${DUE_COLUMNS}`,
+      [tenantId, id, status],
+    );
+    return row ? toDue(row) : null;
+  }
+
+  /** Recover: the endpoint's failed or waiting deliveries of these events start afresh. */
+  async resendForEvents(
+    sql: Sql,
+    tenantId: string,
+    endpointId: string,
+    eventIds: string[],
+    status: 'pending' | 'waiting',
+  ): Promise<number> {
+    if (!eventIds.length) return 0;
+    const rows = await sql.query(
+      `UPDATE webhook_deliveries SET status = $4, attempt_count = 0, updated_at = now(),
+              next_attempt_at = CASE WHEN $4 = 'pending' THEN now() END
+       WHERE tenant_id = $1 AND endpoint_id = $2 AND event_id = ANY($3::uuid[])
+         AND status IN ('failed', 'waiting')
+       RETURNING id`,
+      [tenantId, endpointId, eventIds, status],
+    );
+    return rows.length;
+  }
+
+  /** A deleted endpoint's open deliveries fail. */
+  async failOpen(sql: Sql, tenantId: string, endpointId: string): Promise<void> {
+    await sql.query(
+      `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now()
+       WHERE tenant_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'waiting')`,
+      [tenantId, endpointId],
+    );
+  }
+
+  /** An enabled endpoint's waiting deliveries are due now. */
+  async releaseWaiting(sql: Sql, tenantId: string, endpointId: string): Promise<void> {
+    await sql.query(
+      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+       WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'waiting'`,
+      [tenantId, endpointId],
+    );
   }
 }

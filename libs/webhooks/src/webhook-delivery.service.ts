@@ -1,31 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { AuthContext, Database, DomainError, encodeCursor, IdGenerator, Page } from '@app/platform';
-import { EventStore } from '@app/events';
+import { EventReader, EventStore } from '@app/events';
 import { actorOf } from '@app/identity';
 import { matchesEventType } from './event-type-pattern';
+import { Attempt, Delivery, DueDelivery, NewDelivery } from './delivery';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { DeliveryStatus } from './dto/endpoint.dto';
-import {
-  DeliveryRow,
-  DueDelivery,
-  NewDelivery,
-  WebhookDeliveryRepository,
-} from './webhook-delivery.repository';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 
 const RECOVER_PAGE = 1000;
 
-export function toDeliveryView(d: DeliveryRow, attempts: Record<string, unknown>[]) {
+export function toDeliveryView(d: Delivery, attempts: Attempt[]) {
   return {
     id: d.id,
-    endpointId: d.endpoint_id,
-    eventId: d.event_id,
-    eventType: d.event_type,
+    endpointId: d.endpointId,
+    eventId: d.eventId,
+    eventType: d.eventType,
     status: d.status,
-    attemptCount: d.attempt_count,
-    nextAttemptAt: d.next_attempt_at?.toISOString() ?? null,
-    createdAt: d.created_at.toISOString(),
-    attempts,
+    attemptCount: d.attemptCount,
+    nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+    createdAt: d.createdAt.toISOString(),
+    attempts: attempts.map((a) => ({
+      attemptedAt: a.attemptedAt.toISOString(),
+      statusCode: a.statusCode,
+      durationMs: a.durationMs,
+      error: a.error,
+      responseBody: a.responseBody,
+    })),
   };
 }
 
@@ -36,6 +38,7 @@ export class WebhookDeliveryService {
     private readonly db: Database,
     private readonly repo: WebhookDeliveryRepository,
     private readonly endpoints: WebhookEndpointRepository,
+    private readonly events: EventReader,
     private readonly store: EventStore,
     private readonly scheduler: DeliveryScheduler,
     private readonly ids: IdGenerator,
@@ -56,17 +59,11 @@ export class WebhookDeliveryService {
       auth.tenantId,
       page.map((d) => d.id),
     );
-    const byDelivery = new Map<string, Record<string, unknown>[]>();
+    const byDelivery = new Map<string, Attempt[]>();
     for (const a of attempts) {
-      const list = byDelivery.get(a.delivery_id) ?? [];
-      list.push({
-        attemptedAt: a.attempted_at.toISOString(),
-        statusCode: a.status_code,
-        durationMs: a.duration_ms,
-        error: a.error,
-        responseBody: a.response_body,
-      });
-      byDelivery.set(a.delivery_id, list);
+      const list = byDelivery.get(a.deliveryId) ?? [];
+      list.push(a);
+      byDelivery.set(a.deliveryId, list);
     }
     return {
       data: page.map((d) => toDeliveryView(d, byDelivery.get(d.id) ?? [])),
@@ -78,16 +75,11 @@ export class WebhookDeliveryService {
   async retry(auth: AuthContext, deliveryId: string) {
     const delivery = await this.repo.get(auth.tenantId, deliveryId);
     if (!delivery) throw DomainError.notFound('Delivery');
-    const endpoint = await this.endpoints.get(auth.tenantId, delivery.endpoint_id);
+    const endpoint = await this.endpoints.get(auth.tenantId, delivery.endpointId);
     if (!endpoint) throw DomainError.notFound('Delivery');
     const status = endpoint.status === 'enabled' ? 'pending' : 'waiting';
-    const [due] = await this.db.query<DueDelivery>(
-      `UPDATE webhook_deliveries SET status = $3, next_attempt_at = CASE WHEN $3 = 'pending' THEN now() END,
-              updated_at = now()
-       WHERE tenant_id = $1 AND id = $2 RETURNING tenant_id, id, endpoint_id, attempt_count`,
-      [auth.tenantId, deliveryId, status],
-    );
-    if (status === 'pending') await this.scheduler.enqueue([due], `m${Date.now()}`);
+    const due = await this.repo.resend(auth.tenantId, deliveryId, status);
+    if (due && status === 'pending') await this.scheduler.enqueue([due], `m${Date.now()}`);
     return { id: deliveryId, status };
   }
 
@@ -96,50 +88,46 @@ export class WebhookDeliveryService {
    * creates deliveries for matching events since then that the endpoint never had.
    */
   async recover(auth: AuthContext, endpointId: string, since: Date) {
+    const { tenantId } = auth;
     const result = await this.db.transaction(async (tx) => {
-      const endpoint = await this.endpoints.find(tx, auth.tenantId, endpointId, true);
+      const endpoint = await this.endpoints.find(tx, tenantId, endpointId, true);
       if (!endpoint) throw DomainError.notFound('Webhook endpoint');
       const status = endpoint.status === 'enabled' ? 'pending' : 'waiting';
-      const resent = await tx.query(
-        `UPDATE webhook_deliveries d SET status = $4, attempt_count = 0, updated_at = now(),
-                next_attempt_at = CASE WHEN $4 = 'pending' THEN now() END
-         FROM events e
-         WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND d.status IN ('failed', 'waiting')
-           AND e.tenant_id = d.tenant_id AND e.id = d.event_id AND e.received_at >= $3
-         RETURNING d.id`,
-        [auth.tenantId, endpointId, since, status],
-      );
+      let resent = 0;
       let created = 0;
       let after = 0;
       for (;;) {
-        const events = await tx.query<{ id: string; type: string; position: number }>(
-          `SELECT id, type, position FROM events WHERE tenant_id = $1 AND received_at >= $2 AND position > $3
-           ORDER BY position LIMIT $4`,
-          [auth.tenantId, since, after, RECOVER_PAGE],
+        const events = await this.events.since(tenantId, since, after, RECOVER_PAGE, tx);
+        const matching = events.filter((e) => matchesEventType(endpoint.eventTypes, e.type));
+        // Resend first: the deliveries created next are new, not failed or waiting.
+        resent += await this.repo.resendForEvents(
+          tx,
+          tenantId,
+          endpointId,
+          events.map((e) => e.id),
+          status,
         );
-        const rows: NewDelivery[] = events
-          .filter((e) => matchesEventType(endpoint.event_types, e.type))
-          .map((e) => ({
-            id: this.ids.next(),
-            endpointId,
-            eventId: e.id,
-            eventType: e.type,
-            status,
-          }));
-        created += (await this.repo.insertMany(tx, auth.tenantId, rows)).length;
+        const rows: NewDelivery[] = matching.map((e) => ({
+          id: this.ids.next(),
+          endpointId,
+          eventId: e.id,
+          eventType: e.type,
+          status,
+        }));
+        created += (await this.repo.insertMany(tx, tenantId, rows)).length;
         if (events.length < RECOVER_PAGE) break;
         after = events[events.length - 1].position;
       }
       await this.store.record(tx, {
-        tenantId: auth.tenantId,
+        tenantId,
         type: 'webhook.endpoint.recovered',
         subject: `webhook_endpoint/${endpointId}`,
         actor: actorOf(auth),
-        data: { endpointId, since: since.toISOString(), resent: resent.length, created },
+        data: { endpointId, since: since.toISOString(), resent, created },
       });
-      const due =
-        status === 'pending' ? await this.repo.dueForEndpoint(tx, auth.tenantId, endpointId) : [];
-      return { resent: resent.length, created, due };
+      const due: DueDelivery[] =
+        status === 'pending' ? await this.repo.dueForEndpoint(tx, tenantId, endpointId) : [];
+      return { resent, created, due };
     });
     await this.scheduler.enqueue(result.due, `m${Date.now()}`);
     return {

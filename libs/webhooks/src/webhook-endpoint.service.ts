@@ -8,11 +8,14 @@ import {
   LedgerlineConfig,
   Tx,
 } from '@app/platform';
-import { Actor, EventStore } from '@app/events';
-import { actorOf, KeyMaterial } from '@app/identity';
+import { Actor, EventReader, EventStore } from '@app/events';
+import { actorOf } from '@app/identity';
 import { SecurityError, SsrfGuard } from '@app/security';
 import { CreateEndpointDto, UpdateEndpointDto } from './dto/endpoint.dto';
-import { EndpointRow, WebhookEndpointRepository } from './webhook-endpoint.repository';
+import { EndpointSecrets } from './endpoint-secrets';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { EndpointChange, WebhookEndpoint } from './webhook-endpoint';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 import { generateSecret } from './webhook-signer';
 
 export interface EndpointView {
@@ -27,17 +30,17 @@ export interface EndpointView {
   updatedAt: string;
 }
 
-export function toEndpointView(r: EndpointRow): EndpointView {
+export function toEndpointView(e: WebhookEndpoint): EndpointView {
   return {
-    id: r.id,
-    url: r.url,
-    eventTypes: r.event_types,
-    description: r.description,
-    rateLimitPerSecond: r.rate_limit_per_second,
-    status: r.status,
-    disabledReason: r.disabled_reason,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
+    id: e.id,
+    url: e.url,
+    eventTypes: e.eventTypes,
+    description: e.description,
+    rateLimitPerSecond: e.rateLimitPerSecond,
+    status: e.status,
+    disabledReason: e.disabledReason,
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
   };
 }
 
@@ -47,8 +50,10 @@ export class WebhookEndpointService {
   constructor(
     private readonly db: Database,
     private readonly repo: WebhookEndpointRepository,
+    private readonly deliveries: WebhookDeliveryRepository,
     private readonly store: EventStore,
-    private readonly keys: KeyMaterial,
+    private readonly events: EventReader,
+    private readonly secrets: EndpointSecrets,
     private readonly ssrf: SsrfGuard,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
@@ -64,17 +69,22 @@ export class WebhookEndpointService {
     const id = this.ids.next();
     const row = await this.change(auth.tenantId, actorOf(auth), async (tx) => {
       const created = await this.repo.insert(tx, {
-        tenant_id: auth.tenantId,
+        tenantId: auth.tenantId,
         id,
         url,
-        event_types: [...new Set(dto.eventTypes)],
+        eventTypes: [...new Set(dto.eventTypes)],
         description: dto.description ?? null,
-        rate_limit_per_second: dto.rateLimitPerSecond ?? null,
-        secret_sealed: this.keys.secretBox.seal(secret),
-        secret_key_id: this.keys.secretBox.currentKeyId,
-        created_at: this.clock.now(),
+        rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
+        secretSealed: this.secrets.seal(auth.tenantId, id, secret),
+        secretKeyId: this.secrets.currentKeyId,
+        createdAt: this.clock.now(),
       });
-      return { row: created, type: 'webhook.endpoint.created', data: this.auditable(created) };
+      return {
+        row: created,
+        type: 'webhook.endpoint.created',
+        data: this.auditable(created),
+        afterRecord: (tx2: Tx) => this.startAtOwnCreation(tx2, created),
+      };
     });
     return { ...toEndpointView(row), secret };
   }
@@ -84,11 +94,11 @@ export class WebhookEndpointService {
   }
 
   async update(auth: AuthContext, id: string, dto: UpdateEndpointDto): Promise<EndpointView> {
-    const set: Record<string, unknown> = {};
+    const set: EndpointChange = {};
     if (dto.url !== undefined) set.url = await this.checkedUrl(dto.url);
-    if (dto.eventTypes !== undefined) set.event_types = [...new Set(dto.eventTypes)];
+    if (dto.eventTypes !== undefined) set.eventTypes = [...new Set(dto.eventTypes)];
     if (dto.description !== undefined) set.description = dto.description;
-    if (dto.rateLimitPerSecond !== undefined) set.rate_limit_per_second = dto.rateLimitPerSecond;
+    if (dto.rateLimitPerSecond !== undefined) set.rateLimitPerSecond = dto.rateLimitPerSecond;
     const row = await this.change(auth.tenantId, actorOf(auth), async (tx) => {
       await this.must(this.repo.find(tx, auth.tenantId, id, true));
       const updated = Object.keys(set).length
@@ -102,12 +112,8 @@ export class WebhookEndpointService {
   async remove(auth: AuthContext, id: string): Promise<void> {
     await this.change(auth.tenantId, actorOf(auth), async (tx) => {
       await this.must(this.repo.find(tx, auth.tenantId, id, true));
-      const row = await this.repo.update(tx, auth.tenantId, id, { deleted_at: this.clock.now() });
-      await tx.query(
-        `UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now()
-         WHERE tenant_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'waiting')`,
-        [auth.tenantId, id],
-      );
+      const row = await this.repo.update(tx, auth.tenantId, id, { deletedAt: this.clock.now() });
+      await this.deliveries.failOpen(tx, auth.tenantId, id);
       return { row, type: 'webhook.endpoint.deleted', data: { endpointId: id } };
     });
   }
@@ -121,11 +127,11 @@ export class WebhookEndpointService {
         this.clock.now().getTime() + this.config.WEBHOOK_SECRET_OVERLAP_SECONDS * 1000,
       );
       const row = await this.repo.update(tx, auth.tenantId, id, {
-        previous_secret_sealed: current.secret_sealed,
-        previous_secret_key_id: current.secret_key_id,
-        previous_secret_expires_at: overlapEnds,
-        secret_sealed: this.keys.secretBox.seal(secret),
-        secret_key_id: this.keys.secretBox.currentKeyId,
+        previousSecretSealed: current.secretSealed,
+        previousSecretKeyId: current.secretKeyId,
+        previousSecretExpiresAt: overlapEnds,
+        secretSealed: this.secrets.seal(auth.tenantId, id, secret),
+        secretKeyId: this.secrets.currentKeyId,
       });
       return {
         row,
@@ -142,69 +148,30 @@ export class WebhookEndpointService {
       await this.must(this.repo.find(tx, auth.tenantId, id, true));
       const updated = await this.repo.update(tx, auth.tenantId, id, {
         status: 'enabled',
-        disabled_reason: null,
-        consecutive_failures: 0,
-        failing_since: null,
+        disabledReason: null,
+        consecutiveFailures: 0,
+        failingSince: null,
       });
-      await tx.query(
-        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
-         WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'waiting'`,
-        [auth.tenantId, id],
-      );
+      await this.deliveries.releaseWaiting(tx, auth.tenantId, id);
       return { row: updated, type: 'webhook.endpoint.enabled', data: { endpointId: id } };
     });
     return toEndpointView(row);
   }
 
-  /** Called by the dispatcher: consecutive failures or 410 Gone. */
-  async disable(tenantId: string, id: string, reason: string): Promise<boolean> {
-    let changed = false;
-    await this.change(tenantId, { type: 'system', id: 'ledgerline' }, async (tx) => {
-      const current = await this.repo.find(tx, tenantId, id, true);
-      if (!current || current.status === 'disabled') return null;
-      changed = true;
-      const row = await this.repo.update(tx, tenantId, id, {
-        status: 'disabled',
-        disabled_reason: reason,
-      });
-      await tx.query(
-        `UPDATE webhook_deliveries SET status = 'waiting', next_attempt_at = NULL, updated_at = now()
-         WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending'`,
-        [tenantId, id],
-      );
-      return {
-        row,
-        type: 'webhook.endpoint.disabled',
-        data: { endpointId: id, url: row.url, reason },
-      };
-    });
-    return changed;
-  }
-
-  /** The secrets that sign a delivery now: the current one, plus the previous during its overlap. */
-  signingSecrets(row: EndpointRow): string[] {
-    const secrets = [this.keys.secretBox.open(row.secret_sealed)];
-    if (
-      row.previous_secret_sealed &&
-      row.previous_secret_expires_at &&
-      row.previous_secret_expires_at > this.clock.now()
-    ) {
-      secrets.push(this.keys.secretBox.open(row.previous_secret_sealed));
-    }
-    return secrets;
-  }
-
-  async list(auth: AuthContext, afterId: string | null, limit: number): Promise<EndpointRow[]> {
+  async list(auth: AuthContext, afterId: string | null, limit: number): Promise<WebhookEndpoint[]> {
     return this.repo.list(auth.tenantId, afterId, limit);
   }
 
   private async change(
     tenantId: string,
     actor: Actor,
-    work: (
-      tx: Tx,
-    ) => Promise<{ row: EndpointRow; type: string; data: Record<string, unknown> } | null>,
-  ): Promise<EndpointRow> {
+    work: (tx: Tx) => Promise<{
+      row: WebhookEndpoint;
+      type: string;
+      data: Record<string, unknown>;
+      afterRecord?: (tx: Tx) => Promise<WebhookEndpoint>;
+    } | null>,
+  ): Promise<WebhookEndpoint> {
     const result = await this.db.transaction(async (tx) => {
       const outcome = await work(tx);
       if (outcome) {
@@ -215,19 +182,34 @@ export class WebhookEndpointService {
           actor,
           data: outcome.data,
         });
+        if (outcome.afterRecord) outcome.row = await outcome.afterRecord(tx);
       }
       return outcome;
     });
-    return result?.row as EndpointRow;
+    return result?.row as WebhookEndpoint;
   }
 
-  private auditable(r: EndpointRow): Record<string, unknown> {
+  /**
+   * A new endpoint receives the events after the position just before its own
+   * webhook.endpoint.created event. That position was reserved under the tenant's stream row
+   * lock, held until this transaction commits: every later event is committed after the
+   * endpoint, so fan-out, which reads events before endpoints, sees the endpoint whenever it sees
+   * such an event; and every earlier one is left out, whatever fan-out was doing meanwhile.
+   */
+  private async startAtOwnCreation(tx: Tx, created: WebhookEndpoint): Promise<WebhookEndpoint> {
+    const ownEvent = await this.events.head(created.tenantId, tx);
+    return this.repo.update(tx, created.tenantId, created.id, {
+      startsAfterPosition: ownEvent - 1,
+    });
+  }
+
+  private auditable(r: WebhookEndpoint): Record<string, unknown> {
     return {
       endpointId: r.id,
       url: r.url,
-      eventTypes: r.event_types,
+      eventTypes: r.eventTypes,
       description: r.description,
-      rateLimitPerSecond: r.rate_limit_per_second,
+      rateLimitPerSecond: r.rateLimitPerSecond,
     };
   }
 

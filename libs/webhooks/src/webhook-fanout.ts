@@ -2,16 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { IdGenerator, QueueName, Tx } from '@app/platform';
 import { StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { matchesEventType } from './event-type-pattern';
+import { DueDelivery, NewDelivery } from './delivery';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { EndpointLanes } from './endpoint-lanes';
-import { DueDelivery, NewDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 
 /**
- * Matches each tenant's new events against its enabled endpoints and creates one delivery per
- * match (unique per event and endpoint), then enqueues them. An endpoint only receives events
- * that arrived after it was created (older ones only through `recover`). Only fast-lane
- * deliveries become jobs.
+ * Matches each tenant's new events against its endpoints and creates one delivery per match
+ * (unique per event and endpoint): `pending` for an enabled endpoint, `waiting` for a disabled
+ * one (sent once it is enabled), none for a deleted one. Only fast-lane pending deliveries
+ * become jobs.
+ *
+ * An endpoint receives the events after its `startsAfterPosition` (see
+ * WebhookEndpointService): the base class reads the batch's events before `consume` reads the
+ * endpoints, and an endpoint is committed before any event positioned after it, so an endpoint
+ * created while fan-out runs misses none of its events and gets none from before it.
  */
 @Injectable()
 export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
@@ -29,26 +35,31 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
     super(deps);
   }
 
-  /** A tenant without enabled endpoints owes no deliveries: skip reading its events at all. */
+  /**
+   * A tenant without endpoints (enabled or disabled) owes no deliveries: its cursor may skip to
+   * the head it had before this check (StreamConsumer reads it first), and an endpoint created
+   * after that read starts after a later position, so the skip takes nothing from it.
+   */
   protected override async hasWork(tx: Tx, tenantId: string): Promise<boolean> {
-    return (await this.endpoints.enabled(tx, tenantId)).length > 0;
+    return (await this.endpoints.receiving(tx, tenantId)).length > 0;
   }
 
   protected async consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<DueDelivery[]> {
-    const endpoints = await this.endpoints.enabled(tx, tenantId);
+    // Read after the events, on purpose: see the class comment.
+    const endpoints = await this.endpoints.receiving(tx, tenantId);
     if (!endpoints.length) return [];
-    for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slow_until);
+    for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slowUntil);
     const rows: NewDelivery[] = [];
     for (const event of events) {
       for (const endpoint of endpoints) {
-        if (endpoint.created_at > event.receivedAt) continue;
-        if (!matchesEventType(endpoint.event_types, event.type)) continue;
+        if (event.position <= endpoint.startsAfterPosition) continue;
+        if (!matchesEventType(endpoint.eventTypes, event.type)) continue;
         rows.push({
           id: this.ids.next(),
           endpointId: endpoint.id,
           eventId: event.id,
           eventType: event.type,
-          status: 'pending',
+          status: endpoint.status === 'enabled' ? 'pending' : 'waiting',
         });
       }
     }
@@ -58,7 +69,7 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
   /** A slow endpoint's new deliveries wait in PostgreSQL, where the slow lane takes them. */
   protected override afterCommit(_tenantId: string, created: DueDelivery[]): Promise<void> {
     return this.scheduler.enqueue(
-      created.filter((d) => !this.lanes.isSlow(d.endpoint_id)),
+      created.filter((d) => d.status === 'pending' && !this.lanes.isSlow(d.endpointId)),
       'a',
     );
   }

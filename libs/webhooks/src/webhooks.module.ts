@@ -4,6 +4,7 @@ import { EventsModule, EventViewRegistry } from '@app/events';
 import { IdentityModule } from '@app/identity';
 import { SsrfGuard } from '@app/security';
 import { DeliveryScheduler } from './delivery-scheduler';
+import { DeliverySweeper } from './delivery-sweeper';
 import { PinnedHttpClient } from './pinned-http-client';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookDeliveryService } from './webhook-delivery.service';
@@ -15,10 +16,25 @@ import { WebhooksController } from './webhooks.controller';
 import { SecretRekeyer } from './secret-rekeyer';
 import { EndpointLanes } from './endpoint-lanes';
 import { AttemptRecorder } from './attempt-recorder';
+import { AttemptRepository } from './attempt.repository';
+import { EndpointSecrets } from './endpoint-secrets';
+import { WebhookSender } from './webhook-sender';
+import { EndpointRateLimiter } from './endpoint-rate-limiter';
+import { SlowLane } from './slow-lane';
 
+const CORE = [
+  WebhookEndpointRepository,
+  WebhookDeliveryRepository,
+  WebhookEndpointService,
+  WebhookDeliveryService,
+  DeliveryScheduler,
+  EndpointSecrets,
+  SecretRekeyer,
+];
+
+/** Endpoints, deliveries, secrets and the SSRF guard; no transport. */
 @Module({
   imports: [EventsModule, IdentityModule],
-  controllers: [WebhooksController],
   providers: [
     {
       provide: SsrfGuard,
@@ -29,21 +45,18 @@ import { AttemptRecorder } from './attempt-recorder';
         }),
       inject: [LedgerlineConfig],
     },
-    WebhookEndpointRepository,
-    WebhookDeliveryRepository,
-    WebhookEndpointService,
-    WebhookDeliveryService,
-    DeliveryScheduler,
-    WebhookFanout,
-    WebhookDispatcher,
-    PinnedHttpClient,
-    SecretRekeyer,
-    EndpointLanes,
-    AttemptRecorder,
+    ...CORE,
   ],
-  exports: [WebhookEndpointService, WebhookDeliveryService, SecretRekeyer],
+  exports: [SsrfGuard, ...CORE],
 })
-export class WebhooksModule implements OnModuleInit {
+export class WebhooksModule {}
+
+/** The endpoint and delivery routes, and each event's delivery counts in `GET /v1/events/{id}`. */
+@Module({
+  imports: [WebhooksModule, EventsModule],
+  controllers: [WebhooksController],
+})
+export class WebhooksHttpModule implements OnModuleInit {
   constructor(
     private readonly views: EventViewRegistry,
     private readonly deliveries: WebhookDeliveryRepository,
@@ -55,3 +68,21 @@ export class WebhooksModule implements OnModuleInit {
     }));
   }
 }
+
+/** Fan-out, the dispatcher with its lanes, sender and rate limiter, and the sweeper. */
+@Module({
+  imports: [WebhooksModule, EventsModule],
+  providers: [
+    WebhookFanout,
+    WebhookDispatcher,
+    PinnedHttpClient,
+    EndpointLanes,
+    AttemptRecorder,
+    AttemptRepository,
+    WebhookSender,
+    EndpointRateLimiter,
+    SlowLane,
+    DeliverySweeper,
+  ],
+})
+export class WebhooksWorkerModule {}

@@ -9,8 +9,7 @@ import { LedgerlineConfig } from '../config/ledgerline-config';
 import { Metrics } from '../ops/metrics';
 import { installJsonBodyParser } from './json-body-parser';
 import { ProblemFilter, sendProblem } from './problem.filter';
-import { problemForStatus, toProblem } from './problem';
-import { DomainError } from './domain-error';
+import { problemForStatus } from './problem';
 import { createValidationPipe } from './validation';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -144,7 +143,7 @@ function asProblem(reply: FastifyReply, payload: unknown): unknown {
 /** Security headers, body parsing, problem+json, validation and OpenAPI for an HTTP app. */
 export async function configureHttp(
   app: NestFastifyApplication,
-  opts: { largeBodyRoutes?: Record<string, number>; docs?: boolean; onlyRoutes?: string[] } = {},
+  opts: { largeBodyRoutes?: Record<string, number>; docs?: boolean } = {},
 ): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, reply, done) =>
@@ -167,16 +166,6 @@ export async function configureHttp(
     );
     done();
   });
-  if (opts.onlyRoutes) {
-    const allowed = new Set(opts.onlyRoutes);
-    fastify.addHook('onRequest', (req, reply, done) => {
-      if (allowed.has(req.routeOptions.url ?? '')) return done();
-      reply
-        .status(404)
-        .type('application/problem+json')
-        .send(toProblem(DomainError.notFound('Route')).problem);
-    });
-  }
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   if (opts.docs) setupDocs(app);

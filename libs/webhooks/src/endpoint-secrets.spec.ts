@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { Clock } from '@app/platform';
+import { KeyMaterial } from '@app/identity';
+import { SecretBox } from '@app/security';
+import { EndpointSecrets } from './endpoint-secrets';
+import { WebhookEndpoint } from './webhook-endpoint';
+
+const key = randomBytes(32);
+const secrets = new EndpointSecrets(
+  { secretBox: new SecretBox({ current: key }) } as unknown as KeyMaterial,
+  { now: () => new Date() } as Clock,
+);
+const endpoint = (tenantId: string, id: string, secretSealed: string) =>
+  ({ tenantId, id, secretSealed, previousSecretSealed: null }) as unknown as WebhookEndpoint;
+
+describe('EndpointSecrets', () => {
+  it("signs with an endpoint's own secret only: moved to another endpoint or tenant, it fails", () => {
+    const sealed = secrets.seal('tenant-b', 'ep-b', 'whsec_b');
+    expect(secrets.signing(endpoint('tenant-b', 'ep-b', sealed))).toEqual(['whsec_b']);
+    expect(() => secrets.signing(endpoint('tenant-a', 'ep-a', sealed))).toThrow(/decrypt/);
+    expect(() => secrets.signing(endpoint('tenant-b', 'ep-other', sealed))).toThrow(/decrypt/);
+    expect(() => secrets.signing(endpoint('tenant-a', 'ep-b', sealed))).toThrow(/decrypt/);
+  });
+
+  it('opens a legacy value (sealed without an owner) until it is rekeyed', () => {
+    const legacy = new SecretBox({ current: key }).seal('whsec_old');
+    expect(legacy.startsWith(secrets.boundPrefix)).toBe(false);
+    expect(secrets.open('t', 'e', legacy)).toBe('whsec_old');
+    const rebound = secrets.seal('t', 'e', secrets.open('t', 'e', legacy));
+    expect(rebound.startsWith(secrets.boundPrefix)).toBe(true);
+    expect(() => secrets.open('t', 'other', rebound)).toThrow(/decrypt/);
+  });
+});
