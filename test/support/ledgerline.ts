@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { Client } from 'pg';
 
 const ROOT = join(__dirname, '..', '..');
@@ -243,8 +243,13 @@ export class Ledgerline {
     return (await this.pg.query(text, params)).rows as R[];
   }
 
-  redis(): Redis {
-    return new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  /** The suite's Redis: a Cluster client when the suite runs with REDIS_CLUSTER_NODES. */
+  redis(): Redis | Cluster {
+    const nodes = this.extraEnv.REDIS_CLUSTER_NODES;
+    if (!nodes) return new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    return new Cluster(
+      nodes.split(',').map((n) => ({ host: n.split(':')[0], port: +n.split(':')[1] })),
+    );
   }
 
   logs(): string {
@@ -255,8 +260,13 @@ export class Ledgerline {
     await Promise.all([...this.apis, ...this.workers].map((p) => this.stopProc(p, 'SIGKILL')));
     await this.pg?.end().catch(() => undefined);
     const redis = this.redis();
-    const keys = await redis.keys(`{${this.prefix}}*`);
-    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    if (redis instanceof Cluster && redis.status !== 'ready')
+      await new Promise((ready) => redis.once('ready', ready));
+    const stores = redis instanceof Cluster ? redis.nodes('master') : [redis];
+    for (const store of stores) {
+      const keys = await store.keys(`{${this.prefix}}*`);
+      for (let i = 0; i < keys.length; i += 500) await store.del(...keys.slice(i, i + 500));
+    }
     redis.disconnect();
     const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
     await admin.connect();

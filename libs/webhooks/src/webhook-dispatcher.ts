@@ -198,6 +198,10 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
       outcome.statusCode !== null ? 'answered' : outcome.error === 'timeout' ? 'timeout' : 'error',
     );
     await this.record(endpoint, deliveryId, attempt, outcome);
+    if (event && outcome.error === null)
+      this.metrics.deliveryLatency.observe(
+        (Date.now() - new Date(event.received_at).getTime()) / 1000,
+      );
     if (backToFastLane)
       await this.scheduler.enqueueDue(endpoint.tenant_id, endpoint.id, `f${Date.now()}`);
   }
@@ -325,6 +329,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
       status,
       delayMs: delay ?? 0,
     });
+    if (recorded.moved) this.metrics.deliveryStatus.inc({ status });
     const failures =
       ok || !recorded.streak
         ? null
