@@ -1,4 +1,4 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,16 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/5
  * dropped; its grants go with each suite's database.
  */
 export const RUNTIME_ROLE = 'ledgerline_test_app';
+
+/**
+ * REDIS_CLUSTER_NODES for suites that run on a Redis Cluster: TEST_REDIS_CLUSTER_NODES, or the
+ * local cluster scripts/redis-cluster.sh starts (or finds running).
+ */
+export function redisClusterNodes(): string {
+  if (process.env.TEST_REDIS_CLUSTER_NODES) return process.env.TEST_REDIS_CLUSTER_NODES;
+  const script = join(ROOT, 'scripts', 'redis-cluster.sh');
+  return execFileSync('bash', [script], { encoding: 'utf8' }).trim();
+}
 
 /** PG_BASE with another user, e.g. the runtime role. */
 export function pgUrlAs(role: string, database: string): string {
