@@ -69,6 +69,7 @@ export class RedisConnections implements OnApplicationShutdown {
       await shared.ping();
       return;
     }
+    if (shared.status !== 'ready') throw new Error(`cluster client ${shared.status}`);
     const masters = shared.nodes('master');
     if (!masters.length) throw new Error('no cluster master connected');
     await Promise.all(masters.map((node) => node.ping()));
@@ -83,8 +84,12 @@ export class RedisConnections implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     // QUIT politely, but never let a stuck connection hold the shutdown.
-    const polite = (c: RedisClient) =>
-      Promise.race([c.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    const polite = async (c: RedisClient) => {
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise((r) => (timer = setTimeout(r, 2000)));
+      await Promise.race([c.quit().catch(() => undefined), stuck]);
+      clearTimeout(timer);
+    };
     await Promise.all(this.opened.map((c) => polite(c).finally(() => c.disconnect())));
   }
 }
