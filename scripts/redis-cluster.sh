@@ -30,7 +30,7 @@ command -v redis-server >/dev/null || { log "redis-server is not installed"; exi
 for p in "${PORTS[@]}"; do
   if up "$p"; then
     # Only a cluster-enabled node is ours to restart; anything else on the port is left alone.
-    cli "$p" cluster info >/dev/null || { log "port $p is taken by a non-cluster Redis"; exit 1; }
+    cli "$p" cluster info | grep -q '^cluster_state:' || { log "port $p is taken by a non-cluster Redis"; exit 1; }
     log "restarting the unhealthy node on $p"
     cli "$p" shutdown nosave >/dev/null || true
     for _ in $(seq 1 20); do up "$p" || break; sleep 0.2; done
