@@ -9,4 +9,8 @@ npm run -s build
 npx jest --config jest.config.js --silent --coverage
 node test/tools/coverage-by-lib.js
 npx jest --config test/jest-medium.config.js --runInBand
+# The cluster suites (test/cluster.e2e-spec.ts, test/faults/cluster.fault-spec.ts) run on a local
+# 3-master Redis Cluster, started here (or reused when it is already up and healthy).
+TEST_REDIS_CLUSTER_NODES=$(bash scripts/redis-cluster.sh)
+export TEST_REDIS_CLUSTER_NODES
 npx jest --config test/jest-e2e.config.js --runInBand

@@ -1,10 +1,10 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { Client } from 'pg';
 
 const ROOT = join(__dirname, '..', '..');
@@ -20,6 +20,16 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/5
  * dropped; its grants go with each suite's database.
  */
 export const RUNTIME_ROLE = 'ledgerline_test_app';
+
+/**
+ * REDIS_CLUSTER_NODES for suites that run on a Redis Cluster: TEST_REDIS_CLUSTER_NODES, or the
+ * local cluster scripts/redis-cluster.sh starts (or finds running).
+ */
+export function redisClusterNodes(): string {
+  if (process.env.TEST_REDIS_CLUSTER_NODES) return process.env.TEST_REDIS_CLUSTER_NODES;
+  const script = join(ROOT, 'scripts', 'redis-cluster.sh');
+  return execFileSync('bash', [script], { encoding: 'utf8' }).trim();
+}
 
 /** PG_BASE with another user, e.g. the runtime role. */
 export function pgUrlAs(role: string, database: string): string {
@@ -243,8 +253,13 @@ export class Ledgerline {
     return (await this.pg.query(text, params)).rows as R[];
   }
 
-  redis(): Redis {
-    return new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  /** The suite's Redis: a Cluster client when the suite runs with REDIS_CLUSTER_NODES. */
+  redis(): Redis | Cluster {
+    const nodes = this.extraEnv.REDIS_CLUSTER_NODES;
+    if (!nodes) return new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    return new Cluster(
+      nodes.split(',').map((n) => ({ host: n.split(':')[0], port: +n.split(':')[1] })),
+    );
   }
 
   logs(): string {
@@ -255,8 +270,13 @@ export class Ledgerline {
     await Promise.all([...this.apis, ...this.workers].map((p) => this.stopProc(p, 'SIGKILL')));
     await this.pg?.end().catch(() => undefined);
     const redis = this.redis();
-    const keys = await redis.keys(`{${this.prefix}}*`);
-    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+    if (redis instanceof Cluster && redis.status !== 'ready')
+      await new Promise((ready) => redis.once('ready', ready));
+    const stores = redis instanceof Cluster ? redis.nodes('master') : [redis];
+    for (const store of stores) {
+      const keys = await store.keys(`{${this.prefix}}*`);
+      for (let i = 0; i < keys.length; i += 500) await store.del(...keys.slice(i, i + 500));
+    }
     redis.disconnect();
     const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
     await admin.connect();

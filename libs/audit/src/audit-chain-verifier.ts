@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { Metrics } from '@app/platform';
 import { AuditEntryRepository } from './audit-entry.repository';
 import { AuditEntryRow, ChainName, fromRow, GENESIS_HASH, hashEntry } from './audit-entry';
 import { CheckedCheckpoint, CheckpointService } from './checkpoint.service';
@@ -45,9 +46,23 @@ export class AuditChainVerifier {
     private readonly repo: AuditEntryRepository,
     private readonly checkpoints: CheckpointService,
     private readonly keys: AuditSigningKeys,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   async verify(
+    tenantId: string,
+    chain: ChainName,
+    onProgress?: (checked: number, total: number) => void,
+  ): Promise<VerifyResult> {
+    const result = await this.check(tenantId, chain, onProgress).catch((err: unknown) => {
+      this.metrics?.verifyResults.inc({ outcome: 'error' });
+      throw err;
+    });
+    this.metrics?.verifyResults.inc({ outcome: result.ok ? 'intact' : 'broken' });
+    return result;
+  }
+
+  private async check(
     tenantId: string,
     chain: ChainName,
     onProgress?: (checked: number, total: number) => void,

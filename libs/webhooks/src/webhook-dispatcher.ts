@@ -106,6 +106,9 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
       laneResult(sent),
     );
     await this.record(claimed, sent);
+    if (event && sent.error === null) {
+      this.metrics.deliveryLatency.observe((Date.now() - event.receivedAt.getTime()) / 1000);
+    }
     if (backToFastLane) await this.scheduler.enqueueDue(tenantId, endpoint.id, `f${Date.now()}`);
   }
 
@@ -139,6 +142,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
       durationMs: sent.durationMs,
       responseBody: sent.body,
     });
+    if (moved) this.metrics.deliveryStatus.inc({ status: decision.status });
     if (!moved || decision.status !== 'pending' || decision.delayMs === null) return;
     const delay = decision.delayMs;
     await this.scheduler.enqueue(

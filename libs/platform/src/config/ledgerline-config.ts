@@ -43,6 +43,11 @@ export class LedgerlineConfig {
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379/0';
 
+  /** host:port,host:port,...: every Redis use goes to this Redis Cluster and REDIS_URL is ignored. */
+  @Transform(toList)
+  @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: 'must be host:port,host:port,...' })
+  REDIS_CLUSTER_NODES: string[] = [];
+
   @Transform(toInt)
   @IsInt()
   @Min(0)

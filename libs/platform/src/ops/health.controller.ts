@@ -51,7 +51,7 @@ export class HealthController {
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const checks = {
       postgres: await this.check('postgres', () => this.db.query('SELECT 1')),
-      redis: await this.check('redis', () => this.redis.shared.ping()),
+      redis: await this.check('redis', () => this.redis.ping()),
       migrations: await this.check('migrations', async () => {
         const rows = await this.db.query<{ name: string }>('SELECT name FROM migrations');
         const applied = new Set(rows.map((r) => r.name));

@@ -40,6 +40,28 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Publish (the event's received_at) to the receiver's 2xx, observed once per delivery. */
+  readonly deliveryLatency = new Histogram({
+    name: 'ledgerline_webhook_delivery_latency_seconds',
+    help: 'Seconds from an event being accepted to its webhook being delivered (2xx)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  readonly deliveryStatus = new Counter({
+    name: 'ledgerline_webhook_deliveries_total',
+    help: 'Deliveries moved by an attempt, by the status they moved to',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly verifyResults = new Counter({
+    name: 'ledgerline_audit_verify_total',
+    help: 'Audit chain verifications by outcome (intact, broken, error)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ledgerline_' });
   }

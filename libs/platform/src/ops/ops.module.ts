@@ -1,9 +1,10 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { EXPECTED_MIGRATIONS, HealthController } from './health.controller';
 import { Metrics } from './metrics';
+import { StateGauges } from './state-gauges';
 
 @Global()
-@Module({ providers: [Metrics], exports: [Metrics] })
+@Module({ providers: [Metrics, StateGauges], exports: [Metrics] })
 export class MetricsModule {}
 
 /** /livez, /healthz, /readyz and /metrics for a process that serves HTTP. */
