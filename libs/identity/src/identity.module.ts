@@ -7,13 +7,14 @@ import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';
 import { ApiKeysController } from './api-keys.controller';
 import { TenantService } from './tenant.service';
+import { TenantRepository } from './tenant.repository';
 import { KeyMaterial } from './keys/key-material';
 
 /** Tenants, API keys and key material; no transport. */
 @Module({
   imports: [EventsModule],
-  providers: [ApiKeyRepository, ApiKeyService, TenantService, KeyMaterial],
-  exports: [ApiKeyService, TenantService, KeyMaterial],
+  providers: [ApiKeyRepository, ApiKeyService, TenantService, TenantRepository, KeyMaterial],
+  exports: [ApiKeyService, TenantService, TenantRepository, KeyMaterial],
 })
 export class IdentityModule {}
 

@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { installRequestContext, logContextMixin, RequestContext } from './request-context';
@@ -24,7 +24,7 @@ describe('request context in logs', () => {
       loggerInstance: logger,
       genReqId: (req) => String(req.headers['x-request-id']),
     });
-    installRequestContext(app);
+    installRequestContext(app as unknown as FastifyInstance);
     app.addHook('preHandler', async () => {
       await tick();
       RequestContext.assign({ tenantId: 't-1' }); // what the API-key guard does
@@ -50,7 +50,7 @@ describe('request context in logs', () => {
   it('keeps two concurrent requests apart', async () => {
     const { lines, logger } = capture();
     const app = Fastify({ loggerInstance: logger });
-    installRequestContext(app);
+    installRequestContext(app as unknown as FastifyInstance);
     app.get('/t/:id', async (req) => {
       const { id } = req.params as { id: string };
       RequestContext.assign({ tenantId: id });
