@@ -212,6 +212,8 @@ describe('the README first command (scripts/start.sh) on a fresh clone', () => {
       psql: `[ -f ${tmp}/trusted ] && exit 0; echo 'psql: error: FATAL:  password authentication failed for user "postgres"' >&2; exit 2`,
       sudo: `echo "$*" >> ${sudoLog}; case "$1" in pg_ctlcluster) touch ${tmp}/trusted;; esac; exit 0`,
       'redis-cli': 'echo PONG',
+      // Not root (even where the tests run as root), so every privileged step goes through sudo.
+      id: '[ "$1" = -u ] && echo 1000 || exec /usr/bin/id "$@"',
     });
     const pgEnv = {
       PATH: `${bin}:${env.PATH}`,
