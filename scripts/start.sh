@@ -1,8 +1,25 @@
 #!/usr/bin/env bash
-# One command to run Ledgerline on this machine: dependencies, services, build, migrations,
-# a first tenant (its admin key printed once), then API + worker in the foreground.
+# One command to run Ledgerline on this machine: Node check, dependencies, services, build,
+# migrations, a first tenant (its admin key printed once), then API + worker in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+log() { printf '[start] %s\n' "$*" >&2; }
+
+# Node >= 20.19 (the engines field): older Node (Debian 12's nodejs is 18) cannot run the build.
+need_node() {
+  log "Ledgerline needs Node.js >= 20.19 and npm; $1."
+  log "Install Node 22 LTS, e.g. on Debian/Ubuntu:"
+  log "  curl -fsSL https://deb.nodesource.com/setup_22.x | sudo -E bash - && sudo apt-get install -y nodejs"
+  log "or with nvm: nvm install 22 && nvm use 22"
+  log "or run everything in containers instead: docker compose -f docker/compose.yml up --build"
+  exit 1
+}
+command -v node >/dev/null && command -v npm >/dev/null || need_node "node or npm is not installed"
+node -e '
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1);
+' || need_node "this is Node $(node --version)"
 
 # Two roles: migrations run as the schema owner, the API and worker as ledgerline_app, which
 # gets only SELECT and INSERT on the append-only audit tables (so it cannot disable their
@@ -16,8 +33,32 @@ fi
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 
 bash scripts/services.sh
-[ -d node_modules ] || npm ci --no-audit --no-fund
-[ -f dist/apps/api/apps/api/src/main.js ] && [ "${REBUILD:-0}" = 0 ] || npm run build
+
+# Stamps: what node_modules and dist/ were made from. A pull that changes the lockfile
+# reinstalls; one that changes any source, config or the lockfile rebuilds.
+mkdir -p .ledgerline
+deps_stamp=.ledgerline/deps.sha256
+build_stamp=dist/.source.sha256
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+source_hash() {
+  find apps libs -type f \( -name '*.ts' -o -name '*.json' \) -print0 | LC_ALL=C sort -z |
+    xargs -0 sha256sum | cat - <(sha256sum package.json package-lock.json tsconfig.json nest-cli.json) |
+    sha256sum | cut -d' ' -f1
+}
+
+if [ ! -d node_modules ] || [ "$(cat "$deps_stamp" 2>/dev/null)" != "$lock_hash" ]; then
+  log "installing dependencies (package-lock.json changed or node_modules is missing)"
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" >"$deps_stamp"
+fi
+sources=$(source_hash)
+if [ "${REBUILD:-0}" != 0 ] || [ ! -f dist/apps/api/apps/api/src/main.js ] ||
+  [ "$(cat "$build_stamp" 2>/dev/null)" != "$sources" ]; then
+  log "building (the sources changed since the last build)"
+  npm run -s build
+  echo "$sources" >"$build_stamp"
+fi
+
 npm run -s migrate -- --create-runtime-role
 npm run -s cli -- tenant bootstrap --name default
 exec bash scripts/run.sh

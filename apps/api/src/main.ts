@@ -18,7 +18,7 @@ async function bootstrap(): Promise<void> {
   const logger = createLogger(config, 'api', new PiiRedactor());
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiModule,
-    createFastifyAdapter(logger),
+    createFastifyAdapter(logger, config.TRUST_PROXY),
     {
       logger: new PinoNestLogger(logger),
       bodyParser: false,

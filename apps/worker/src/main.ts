@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
   const logger = createLogger(config, 'worker', new PiiRedactor());
   const app = await NestFactory.create<NestFastifyApplication>(
     WorkerModule,
-    createFastifyAdapter(logger),
+    createFastifyAdapter(logger, config.TRUST_PROXY),
     {
       logger: new PinoNestLogger(logger),
       bodyParser: false,

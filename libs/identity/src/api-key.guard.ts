@@ -9,6 +9,7 @@ import {
   PUBLIC_ROUTE,
   RateLimiter,
   REQUIRED_SCOPES,
+  RequestContext,
   Scope,
 } from '@app/platform';
 import { ApiKeyService } from './api-key.service';
@@ -102,7 +103,8 @@ export class ApiKeyGuard implements CanActivate {
       );
     }
     req.auth = auth;
-    req.log = req.log.child({ tenantId: auth.tenantId, keyId: auth.keyId });
+    // Every log line from here to the answer names the tenant (and key) it was written for.
+    RequestContext.assign({ tenantId: auth.tenantId, keyId: auth.keyId });
     return true;
   }
 }

@@ -85,6 +85,13 @@ export class ApiKeyService {
     return created;
   }
 
+  /** An operator's key (CLI, e.g. after losing the admin key): recorded as made by the system. */
+  createByOperator(tenantId: string, name: string, scopes: Scope[]): Promise<CreatedApiKey> {
+    return this.db.transaction((tx) =>
+      this.createIn(tx, tenantId, name, scopes, { type: 'system', id: 'cli' }),
+    );
+  }
+
   async createIn(
     tx: Tx,
     tenantId: string,

@@ -13,8 +13,8 @@ import { KeyMaterial } from './keys/key-material';
 /** Tenants, API keys and key material; no transport. */
 @Module({
   imports: [EventsModule],
-  providers: [ApiKeyRepository, ApiKeyService, TenantRepository, TenantService, KeyMaterial],
-  exports: [ApiKeyService, TenantService, KeyMaterial],
+  providers: [ApiKeyRepository, ApiKeyService, TenantService, TenantRepository, KeyMaterial],
+  exports: [ApiKeyService, TenantService, TenantRepository, KeyMaterial],
 })
 export class IdentityModule {}
 

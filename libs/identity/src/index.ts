@@ -1,5 +1,6 @@
 export * from './identity.module';
 export * from './tenant.service';
+export * from './tenant.repository';
 export * from './api-key.service';
 export * from './migrations/1764000000001-create-identity';
 export * from './keys/key-material';

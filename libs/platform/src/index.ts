@@ -27,3 +27,4 @@ export * from './ops/ops.module';
 export * from './http/http-server';
 export * from './http/json-body-parser';
 export * from './database/batched-call';
+export * from './context/request-context';

@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     ['NODE_ENV', 'staging'],
     ['WEBHOOK_RETRY_SCHEDULE', 'soon'],
     ['WEBHOOK_ALLOWED_CIDRS', 'everything'],
+    ['WEBHOOK_ALLOWED_CIDRS', '300.1.1.1/99'],
+    ['METRICS_ALLOWED_CIDRS', '300.1.1.1/99'],
+    ['METRICS_ALLOWED_CIDRS', '10.0.0.0/8,10.0.0.0/33'],
+    ['METRICS_ALLOWED_CIDRS', '::1/129'],
+    ['METRICS_ALLOWED_CIDRS', '10.0.0.1'],
+    ['TRUST_PROXY', '300.1.1.1/99'],
+    ['TRUST_PROXY', 'everyone'],
   ])('names a malformed %s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -57,5 +64,21 @@ describe('loadConfig', () => {
     const withSigning = () => loadConfig({ NODE_ENV: 'production', LEDGERLINE_SIGNING_KEY: 'pem' });
     expect(withSigning).toThrow('LEDGERLINE_MASTER_KEY: required when NODE_ENV=production');
     expect(withSigning).not.toThrow(/LEDGERLINE_SIGNING_KEY:/);
+  });
+
+  it('says which list element is not a CIDR', () => {
+    expect(() => loadConfig({ METRICS_ALLOWED_CIDRS: '10.0.0.0/8, 300.1.1.1/99' })).toThrow(
+      'METRICS_ALLOWED_CIDRS: must be a comma-separated list of CIDRs (like 10.0.0.0/8); "300.1.1.1/99" is not one',
+    );
+  });
+
+  it('accepts real CIDRs, addresses and named ranges for TRUST_PROXY', () => {
+    const config = loadConfig({
+      METRICS_ALLOWED_CIDRS: '10.0.0.0/8, fd00::/8, 192.168.1.7/32',
+      TRUST_PROXY: '10.1.0.0/16, 192.168.0.9, loopback, ::1',
+    });
+    expect(config.METRICS_ALLOWED_CIDRS).toEqual(['10.0.0.0/8', 'fd00::/8', '192.168.1.7/32']);
+    expect(config.TRUST_PROXY).toEqual(['10.1.0.0/16', '192.168.0.9', 'loopback', '::1']);
+    expect(loadConfig({}).TRUST_PROXY).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
+import { IsCidrList, IsProxyList } from './cidr';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
@@ -90,7 +91,7 @@ export class LedgerlineConfig {
   WEBHOOK_ALLOW_HTTP = false;
 
   @Transform(toList)
-  @Matches(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { each: true, message: 'must be CIDRs' })
+  @IsCidrList()
   WEBHOOK_ALLOWED_CIDRS: string[] = [];
 
   @IsOptional()
@@ -121,8 +122,17 @@ export class LedgerlineConfig {
   WEBHOOK_SECRET_OVERLAP_SECONDS = 86400;
 
   @Transform(toList)
-  @Matches(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { each: true, message: 'must be CIDRs' })
+  @IsCidrList()
   METRICS_ALLOWED_CIDRS: string[] = [];
+
+  /**
+   * The proxies (load balancers) in front of the API: a request from one of them is taken to
+   * come from the address in its X-Forwarded-For, which the per-IP limit and
+   * METRICS_ALLOWED_CIDRS then see. Unset: no proxy is trusted and the peer address is used.
+   */
+  @Transform(toList)
+  @IsProxyList()
+  TRUST_PROXY: string[] = [];
 
   @Transform(toInt)
   @IsInt()

@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import pino, { Logger } from 'pino';
 import { LedgerlineConfig } from '../config/ledgerline-config';
+import { installRequestContext, logContextMixin, RequestContext } from '../context/request-context';
 import { Metrics } from '../ops/metrics';
 import { installJsonBodyParser } from './json-body-parser';
 import { ProblemFilter, sendProblem } from './problem.filter';
@@ -37,6 +38,8 @@ export function createLogger(
   return pino({
     name,
     level: config.LOG_LEVEL,
+    // Every line written while a request or job is handled names it (request id, tenant, job).
+    mixin: logContextMixin,
     formatters: scrubber ? { log: (fields) => scrubFields(scrubber, fields) } : undefined,
     hooks: scrubber
       ? {
@@ -107,8 +110,13 @@ function answerFrameworkError(err: Error, req: FastifyRequest, reply: FastifyRep
   sendProblem(reply, err, req);
 }
 
-export function createFastifyAdapter(logger: Logger): FastifyAdapter {
+/**
+ * `trustProxy`: TRUST_PROXY's ranges. A request from one of them gets the client address from
+ * X-Forwarded-For as request.ip (the per-IP limit and METRICS_ALLOWED_CIDRS read request.ip).
+ */
+export function createFastifyAdapter(logger: Logger, trustProxy: string[] = []): FastifyAdapter {
   return new FastifyAdapter({
+    trustProxy: trustProxy.length ? trustProxy : false,
     frameworkErrors: answerFrameworkError,
     loggerInstance: logger,
     // One line per answer (below), not fastify's two: logging is a hot-path cost.
@@ -146,6 +154,7 @@ export async function configureHttp(
   opts: { largeBodyRoutes?: Record<string, number>; docs?: boolean } = {},
 ): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
+  installRequestContext(fastify);
   fastify.addHook('onRequest', (req, reply, done) =>
     securityHeaders(req.raw, reply.raw, (err) => done(err as Error | undefined)),
   );
@@ -158,11 +167,13 @@ export async function configureHttp(
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
-    // One line per answer (request id and tenant id come from the request's child logger).
+    // One line per answer: the request's logger binds its id, its context adds the tenant.
     const level = reply.statusCode >= 500 ? 'error' : reply.statusCode >= 400 ? 'info' : 'debug';
-    req.log[level](
-      { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'answered',
+    RequestContext.run(RequestContext.of(req) ?? {}, () =>
+      req.log[level](
+        { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'answered',
+      ),
     );
     done();
   });

@@ -5,6 +5,7 @@ import { JOB_PROCESSOR, PERIODIC_TASK, PeriodicTaskDeclaration } from './job-dec
 import { JobPayloads, QueueName } from './queue-names';
 import { RedisConnections } from './redis-connections';
 import { Metrics } from '../ops/metrics';
+import { LogContext, RequestContext } from '../context/request-context';
 
 export interface QueueProcessor<Q extends QueueName = QueueName> {
   readonly queue: Q;
@@ -99,7 +100,9 @@ export class ProcessorRegistry implements OnApplicationShutdown {
     const run = async (job: Job, token?: string) => {
       const timer = this.metrics.jobDuration.startTimer({ queue: processor.queue });
       try {
-        await processor.process(job, token);
+        await RequestContext.run(jobContext(processor.queue, job), () =>
+          processor.process(job, token),
+        );
       } finally {
         timer();
       }
@@ -113,7 +116,9 @@ export class ProcessorRegistry implements OnApplicationShutdown {
       maxStalledCount: 1000,
     });
     worker.on('failed', (job, err) =>
-      this.logger.warn(`job ${processor.queue}/${job?.id} failed: ${err.message}`),
+      RequestContext.run(job ? jobContext(processor.queue, job) : {}, () =>
+        this.logger.warn(`job ${processor.queue}/${job?.id} failed: ${err.message}`),
+      ),
     );
     worker.on('error', (err) => this.logger.warn(`worker ${processor.queue}: ${err.message}`));
     return worker;
@@ -124,4 +129,11 @@ export class ProcessorRegistry implements OnApplicationShutdown {
     this.timers.forEach((t) => clearInterval(t));
     await Promise.all(this.workers.map((w) => w.close()));
   }
+}
+
+/** A job's log context: its queue and id, and its tenant when the payload names one. */
+export function jobContext(queue: string, job: Pick<Job, 'id' | 'data'>): LogContext {
+  const data = job.data as { tenantId?: unknown } | undefined;
+  const tenantId = typeof data?.tenantId === 'string' ? data.tenantId : undefined;
+  return { queue, jobId: job.id, tenantId };
 }
