@@ -2,6 +2,7 @@ import { CreateIdentity1764000000001, CreateServiceKeys1764000000003 } from '@ap
 import { CreateEventStore1764000000002 } from '@app/events';
 import { AuditSigningKeys1764000000041, CreateAudit1764000000004 } from '@app/audit';
 import { CreateWebhooks1764000000005, EndpointSlowLane1764000000006 } from '@app/webhooks';
+import { CreateAiActions1764000000051 } from '@app/approvals';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -12,6 +13,7 @@ export const ALL_MIGRATIONS = [
   CreateWebhooks1764000000005,
   EndpointSlowLane1764000000006,
   AuditSigningKeys1764000000041,
+  CreateAiActions1764000000051,
 ];
 
 export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);

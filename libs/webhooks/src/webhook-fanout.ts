@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IdGenerator, QueueName, Tx } from '@app/platform';
-import { StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
+import { isChainOnlyType, StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { matchesEventType } from './event-type-pattern';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { EndpointLanes } from './endpoint-lanes';
@@ -40,6 +40,7 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
     for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slow_until);
     const rows: NewDelivery[] = [];
     for (const event of events) {
+      if (isChainOnlyType(event.type)) continue;
       for (const endpoint of endpoints) {
         if (endpoint.created_at > event.receivedAt) continue;
         if (!matchesEventType(endpoint.event_types, event.type)) continue;
