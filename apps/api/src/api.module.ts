@@ -4,6 +4,7 @@ import { EventsHttpModule } from '@app/events';
 import { AuditHttpModule } from '@app/audit';
 import { WebhooksHttpModule } from '@app/webhooks';
 import { IdentityHttpModule } from '@app/identity';
+import { ApprovalsHttpModule } from '@app/approvals';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 /** HTTP only: each capability's routes; no processor, relay or timer. */
@@ -14,6 +15,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     EventsHttpModule,
     AuditHttpModule,
     WebhooksHttpModule,
+    ApprovalsHttpModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

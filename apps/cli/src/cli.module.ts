@@ -4,6 +4,16 @@ import { EventsModule } from '@app/events';
 import { AuditModule } from '@app/audit';
 import { WebhooksModule } from '@app/webhooks';
 import { IdentityModule } from '@app/identity';
+import { ApprovalsModule } from '@app/approvals';
 
-@Module({ imports: [PlatformModule, EventsModule, AuditModule, WebhooksModule, IdentityModule] })
+@Module({
+  imports: [
+    PlatformModule,
+    EventsModule,
+    AuditModule,
+    WebhooksModule,
+    IdentityModule,
+    ApprovalsModule,
+  ],
+})
 export class CliModule {}

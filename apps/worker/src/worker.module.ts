@@ -4,6 +4,7 @@ import { EventsWorkerModule } from '@app/events';
 import { AuditWorkerModule } from '@app/audit';
 import { WebhooksWorkerModule } from '@app/webhooks';
 import { ApiAuthModule } from '@app/identity';
+import { ApprovalsWorkerModule } from '@app/approvals';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 /** Processors, the relay and periodic tasks; HTTP for probes and metrics only. */
@@ -13,6 +14,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     EventsWorkerModule,
     AuditWorkerModule,
     WebhooksWorkerModule,
+    ApprovalsWorkerModule,
     ApiAuthModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { StoredEvent } from '@app/events';
+import { isChainOnlyType, StoredEvent } from '@app/events';
 import { AuditEntry, ChainName } from './audit-entry';
 
 /** What an event contributes to an entry, before redaction; the appender adds seq and hashes. */
@@ -21,10 +21,13 @@ export interface AuditChainDefinition {
 /** Events that are published to webhooks only and belong to no chain. */
 const UNCHAINED_TYPES = new Set(['audit.checkpoint']);
 
-/** `main`: every accepted event, published or Ledgerline's own, except audit.checkpoint. */
+/**
+ * `main`: every accepted event, published or Ledgerline's own, except audit.checkpoint and the
+ * records that belong to another chain only (the `ai` chain's steps).
+ */
 export const MAIN_CHAIN: AuditChainDefinition = {
   chain: 'main',
-  selects: (event) => !UNCHAINED_TYPES.has(event.type),
+  selects: (event) => !UNCHAINED_TYPES.has(event.type) && !isChainOnlyType(event.type),
   toEntry: (event) => ({
     eventId: event.id,
     type: event.type,

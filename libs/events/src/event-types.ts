@@ -15,6 +15,16 @@ export const RESERVED_PREFIXES = [
   'console.',
 ];
 
+/**
+ * Ledgerline's own per-step records that belong to one chain only (the `ai` chain's AI-action
+ * steps): in no other chain, and never delivered to webhooks.
+ */
+export const CHAIN_ONLY_PREFIXES = ['ai_action.step.'];
+
+export function isChainOnlyType(type: string): boolean {
+  return CHAIN_ONLY_PREFIXES.some((p) => type.startsWith(p));
+}
+
 export function isReservedType(type: string): boolean {
   return RESERVED_PREFIXES.some((p) => type.startsWith(p));
 }

@@ -6,6 +6,7 @@ import {
   EndpointSlowLane1764000000006,
   EndpointStartPosition1764000001005,
 } from '@app/webhooks';
+import { CreateAiActions1764000000051 } from '@app/approvals';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -16,6 +17,7 @@ export const ALL_MIGRATIONS = [
   CreateWebhooks1764000000005,
   EndpointSlowLane1764000000006,
   AuditSigningKeys1764000000041,
+  CreateAiActions1764000000051,
   EndpointStartPosition1764000001005,
 ];
 

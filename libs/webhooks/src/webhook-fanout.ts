@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IdGenerator, QueueName, Tx } from '@app/platform';
-import { StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
+import { isChainOnlyType, StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { matchesEventType } from './event-type-pattern';
 import { DueDelivery, NewDelivery } from './delivery';
 import { DeliveryScheduler } from './delivery-scheduler';
@@ -51,6 +51,7 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
     for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slowUntil);
     const rows: NewDelivery[] = [];
     for (const event of events) {
+      if (isChainOnlyType(event.type)) continue;
       for (const endpoint of endpoints) {
         if (event.position <= endpoint.startsAfterPosition) continue;
         if (!matchesEventType(endpoint.eventTypes, event.type)) continue;

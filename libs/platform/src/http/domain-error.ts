@@ -18,7 +18,14 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'internal_error'
-  | 'unavailable';
+  | 'unavailable'
+  | 'separation_of_duties'
+  | 'already_decided'
+  | 'not_pending'
+  | 'input_changed'
+  | 'not_submitter'
+  | 'not_executable'
+  | 'ai_paused';
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   validation_failed: 400,
@@ -40,6 +47,13 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   internal_error: 500,
   unavailable: 503,
+  separation_of_duties: 403,
+  already_decided: 409,
+  not_pending: 409,
+  input_changed: 409,
+  not_submitter: 403,
+  not_executable: 409,
+  ai_paused: 409,
 };
 
 export interface FieldError {

@@ -14,4 +14,9 @@ export const JobIds = {
   /** One delivery attempt; `cause` is 'a' automatic, 'm' manual, 's<slot>' the sweeper. */
   delivery: (deliveryId: string, attempt: number, cause: string) =>
     `delivery.${deliveryId}.${attempt}.${cause}`,
+  /** The expiry of one AI action (one per action: its deadline never moves). */
+  aiExpiry: (tenantId: string, actionId: string) => `ai-expiry.${tenantId}.${actionId}`,
+  /** The in-process execution of one AI action; `cause` is 'a' automatic or 's<slot>' the sweeper. */
+  aiExecution: (tenantId: string, actionId: string, cause: string) =>
+    `ai-execution.${tenantId}.${actionId}.${cause}`,
 };

@@ -6,6 +6,10 @@ export enum QueueName {
   Fanout = 'fanout',
   /** Per delivery: sign and POST one webhook attempt. */
   Delivery = 'delivery',
+  /** Per AI action: expire it at its deadline (a delayed job; a sweeper covers a lost one). */
+  AiExpiry = 'ai-expiry',
+  /** Per AI action: run its in-process executor once it is approved. */
+  AiExecution = 'ai-execution',
 }
 
 /** The queues of per-tenant stream consumers (the relay feeds them). */
@@ -26,8 +30,16 @@ export interface DeliveryJob {
   endpointId: string;
 }
 
+/** One AI action, by tenant and id. */
+export interface AiActionJob {
+  tenantId: string;
+  actionId: string;
+}
+
 export interface JobPayloads {
   [QueueName.Audit]: StreamJob;
   [QueueName.Fanout]: StreamJob;
   [QueueName.Delivery]: DeliveryJob;
+  [QueueName.AiExpiry]: AiActionJob;
+  [QueueName.AiExecution]: AiActionJob;
 }

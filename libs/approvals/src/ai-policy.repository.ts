@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { Database, Sql, Tx } from '@app/platform';
+import { Risk } from './ai-action.types';
+import { AiPolicy, AutoApproveBudget } from './risk-policy';
+
+interface PolicyRow {
+  type: string;
+  risk: Risk;
+  required_approvals: number | null;
+  auto_approve: AutoApproveBudget | null;
+  version: number;
+  updated_at: Date;
+}
+
+const fromRow = (r: PolicyRow): AiPolicy => ({
+  type: r.type,
+  risk: r.risk,
+  requiredApprovals: r.required_approvals,
+  autoApprove: r.auto_approve,
+  version: r.version,
+  updatedAt: r.updated_at,
+});
+
+export interface AiSettings {
+  paused: boolean;
+  reason: string | null;
+  updatedAt: Date | null;
+}
+
+const COLUMNS = 'type, risk, required_approvals, auto_approve, version, updated_at';
+
+/** Risk policies per action type and the tenant's AI settings (the kill switch). */
+@Injectable()
+export class AiPolicyRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Creates the policy at version 1 or replaces it with the next version. */
+  async put(
+    tx: Tx,
+    tenantId: string,
+    p: Omit<AiPolicy, 'version' | 'updatedAt'>,
+    now: Date,
+  ): Promise<AiPolicy> {
+    const [row] = await tx.query<PolicyRow>(
+      `INSERT INTO ai_policies (tenant_id, type, risk, required_approvals, auto_approve, version, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 1, $6)
+       ON CONFLICT ON CONSTRAINT ai_policies_pk DO UPDATE SET risk = EXCLUDED.risk,
+         required_approvals = EXCLUDED.required_approvals, auto_approve = EXCLUDED.auto_approve,
+         version = ai_policies.version + 1, updated_at = EXCLUDED.updated_at
+       RETURNING ${COLUMNS}`,
+      [
+        tenantId,
+        p.type,
+        p.risk,
+        p.requiredApprovals,
+        p.autoApprove ? JSON.stringify(p.autoApprove) : null,
+        now,
+      ],
+      'ai_policy_put',
+    );
+    return fromRow(row);
+  }
+
+  async find(sql: Sql, tenantId: string, type: string): Promise<AiPolicy | null> {
+    const [row] = await sql.query<PolicyRow>(
+      `SELECT ${COLUMNS} FROM ai_policies WHERE tenant_id = $1 AND type = $2`,
+      [tenantId, type],
+      'ai_policy_find',
+    );
+    return row ? fromRow(row) : null;
+  }
+
+  async list(tenantId: string, afterType: string | null, limit: number): Promise<AiPolicy[]> {
+    const rows = await this.db.query<PolicyRow>(
+      `SELECT ${COLUMNS} FROM ai_policies WHERE tenant_id = $1 AND ($2::text IS NULL OR type > $2)
+       ORDER BY type LIMIT $3`,
+      [tenantId, afterType, limit],
+      'ai_policy_list',
+    );
+    return rows.map(fromRow);
+  }
+
+  /**
+   * Reads the kill switch and holds it (FOR SHARE) until commit: a pause waits for the
+   * transactions that read "not paused", and later ones read "paused".
+   */
+  async settingsForShare(tx: Tx, tenantId: string): Promise<AiSettings> {
+    const [row] = await tx.query<{ paused: boolean; reason: string | null; updated_at: Date }>(
+      `SELECT paused, reason, updated_at FROM ai_settings WHERE tenant_id = $1 FOR SHARE`,
+      [tenantId],
+      'ai_settings_share',
+    );
+    return row
+      ? { paused: row.paused, reason: row.reason, updatedAt: row.updated_at }
+      : { paused: false, reason: null, updatedAt: null };
+  }
+
+  async settings(tenantId: string): Promise<AiSettings> {
+    const [row] = await this.db.query<{ paused: boolean; reason: string | null; updated_at: Date }>(
+      `SELECT paused, reason, updated_at FROM ai_settings WHERE tenant_id = $1`,
+      [tenantId],
+      'ai_settings_get',
+    );
+    return row
+      ? { paused: row.paused, reason: row.reason, updatedAt: row.updated_at }
+      : { paused: false, reason: null, updatedAt: null };
+  }
+
+  /** Sets the kill switch; answers the previous state (read under the row lock). */
+  async putSettings(
+    tx: Tx,
+    tenantId: string,
+    paused: boolean,
+    reason: string | null,
+    now: Date,
+  ): Promise<{ before: boolean; after: AiSettings }> {
+    await tx.query(
+      `INSERT INTO ai_settings (tenant_id, paused, reason, updated_at) VALUES ($1, false, null, $2)
+       ON CONFLICT ON CONSTRAINT ai_settings_pk DO NOTHING`,
+      [tenantId, now],
+      'ai_settings_ensure',
+    );
+    const [prev] = await tx.query<{ paused: boolean }>(
+      `SELECT paused FROM ai_settings WHERE tenant_id = $1 FOR UPDATE`,
+      [tenantId],
+      'ai_settings_lock',
+    );
+    await tx.query(
+      `UPDATE ai_settings SET paused = $2, reason = $3, updated_at = $4 WHERE tenant_id = $1`,
+      [tenantId, paused, reason, now],
+      'ai_settings_put',
+    );
+    return { before: prev.paused, after: { paused, reason, updatedAt: now } };
+  }
+}
