@@ -13,6 +13,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@stablelib)/)'],
   moduleNameMapper,
   testEnvironment: 'node',
+  // A loaded 2-core CI machine with coverage on runs the heavier unit tests several times slower.
+  testTimeout: 30000,
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
   // Coverage counts every source file, also those no unit test loads (they count as 0 %), so the
   // figure says how much of the code the unit tier covers, not how much of what it happened to load.

@@ -284,7 +284,7 @@ describe('AuditChainVerifier', () => {
       [5000, 10000],
       [10000, 12000],
     ]);
-  });
+  }, 60000);
 
   it('yields to the event loop while it hashes', async () => {
     const rows = chainOf(5000);
