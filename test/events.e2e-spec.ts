@@ -1,14 +1,24 @@
-import { Ledgerline, Tenant, event } from './support/ledgerline';
+import { apiClient, LedgerlineClient, ok, Schemas } from './support/api-client';
+import { Ledgerline, Tenant, event as untypedEvent } from './support/ledgerline';
+
+/** An event body as the document types it (the helper's loose object, checked here). */
+const event = (overrides: Record<string, unknown> = {}) =>
+  untypedEvent(overrides) as Schemas['PublishEventDto'];
 
 describe('POST /v1/events', () => {
   let ll: Ledgerline;
   let acme: Tenant;
   let globex: Tenant;
+  /** The generated client (clients/typescript) for acme and globex: valid calls go through it. */
+  let api: LedgerlineClient;
+  let globexApi: LedgerlineClient;
 
   beforeAll(async () => {
     ll = await Ledgerline.start({ workers: 0 });
     acme = await ll.createTenant('acme');
     globex = await ll.createTenant('globex');
+    api = apiClient(ll, acme.apiKey);
+    globexApi = apiClient(ll, globex.apiKey);
   });
   afterAll(() => ll.stop());
 
@@ -19,23 +29,26 @@ describe('POST /v1/events', () => {
       (await ll.sql(`SELECT count(*) AS n FROM events WHERE tenant_id = $1`, [tenantId]))[0].n,
     );
 
+  const getEvent = async (id: string) =>
+    ok(await api.GET('/v1/events/{id}', { params: { path: { id } } }));
+
   it('commits the event before answering 202 and reads it back', async () => {
-    const res = await publish(
-      event({ occurredAt: '2026-11-22T10:00:00Z', actingAsTenantId: globex.tenantId }),
-    );
-    expect(res.status).toBe(202);
-    expect(res.body).toEqual({
+    const res = await api.POST('/v1/events', {
+      body: event({ occurredAt: '2026-11-22T10:00:00Z', actingAsTenantId: globex.tenantId }),
+    });
+    expect(res.response.status).toBe(202);
+    const accepted = ok(res);
+    expect(accepted).toEqual({
       id: expect.any(String),
       type: 'invoice.paid',
       status: 'accepted',
       receivedAt: expect.any(String),
     });
-    const [row] = await ll.sql('SELECT * FROM events WHERE id = $1', [res.body.id]);
+    const [row] = await ll.sql('SELECT * FROM events WHERE id = $1', [accepted.id]);
     expect(row.tenant_id).toBe(acme.tenantId);
-    const got = await ll.request('GET', `/v1/events/${res.body.id}`, { key: acme.apiKey });
-    expect(got.status).toBe(200);
-    expect(got.body).toMatchObject({
-      id: res.body.id,
+    const got = await getEvent(accepted.id);
+    expect(got).toMatchObject({
+      id: accepted.id,
       type: 'invoice.paid',
       subject: 'invoice/inv_123',
       actor: { type: 'user', id: 'u_42' },
@@ -44,42 +57,45 @@ describe('POST /v1/events', () => {
       data: { amount: 1200, currency: 'EUR' },
       deliveries: { pending: 0, succeeded: 0, failed: 0 },
     });
-    expect(got.body).toHaveProperty('audit');
+    expect(got).toHaveProperty('audit');
   });
 
   it('defaults occurredAt to now and subject to null', async () => {
-    const res = await publish({
-      type: 'user.signed_up',
-      actor: { type: 'service', id: 'svc' },
-      data: {},
-    });
-    const got = await ll.request('GET', `/v1/events/${res.body.id}`, { key: acme.apiKey });
-    expect(got.body.subject).toBeNull();
-    expect(Math.abs(Date.parse(got.body.occurredAt) - Date.now())).toBeLessThan(60000);
+    const accepted = ok(
+      await api.POST('/v1/events', {
+        body: { type: 'user.signed_up', actor: { type: 'service', id: 'svc' }, data: {} },
+      }),
+    );
+    const got = await getEvent(accepted.id);
+    expect(got.subject).toBeNull();
+    expect(Math.abs(Date.parse(got.occurredAt) - Date.now())).toBeLessThan(60000);
   });
 
   describe('Idempotency-Key', () => {
+    const publishWithKey = (client: LedgerlineClient, key: string, body = event()) =>
+      client.POST('/v1/events', { body, params: { header: { 'Idempotency-Key': key } } });
+
     it('replays the first answer for the same body and creates nothing', async () => {
       const before = await countEvents();
-      const first = await publish(event(), { 'idempotency-key': 'order-1' });
-      const again = await publish(event(), { 'idempotency-key': 'order-1' });
-      expect(again.status).toBe(first.status);
-      expect(again.body).toEqual(first.body);
+      const first = await publishWithKey(api, 'order-1');
+      const again = await publishWithKey(api, 'order-1');
+      expect(again.response.status).toBe(first.response.status);
+      expect(ok(again)).toEqual(ok(first));
       expect(await countEvents()).toBe(before + 1);
     });
 
     it('answers 409 idempotency_conflict for a different body', async () => {
-      await publish(event(), { 'idempotency-key': 'order-2' });
-      const other = await publish(event({ data: { amount: 1 } }), { 'idempotency-key': 'order-2' });
-      expect(other.status).toBe(409);
-      expect(other.body.code).toBe('idempotency_conflict');
+      await publishWithKey(api, 'order-2');
+      const other = await publishWithKey(api, 'order-2', event({ data: { amount: 1 } }));
+      expect(other.response.status).toBe(409);
+      expect(other.error).toMatchObject({ status: 409, code: 'idempotency_conflict' });
     });
 
     it('keeps keys per tenant', async () => {
-      const a = await publish(event(), { 'idempotency-key': 'shared-key' });
-      const b = await publish(event(), { 'idempotency-key': 'shared-key' }, globex.apiKey);
-      expect(b.status).toBe(202);
-      expect(b.body.id).not.toBe(a.body.id);
+      const a = ok(await publishWithKey(api, 'shared-key'));
+      const b = await publishWithKey(globexApi, 'shared-key');
+      expect(b.response.status).toBe(202);
+      expect(ok(b).id).not.toBe(a.id);
     });
 
     it('gives concurrent requests with one key one event', async () => {
@@ -100,19 +116,19 @@ describe('POST /v1/events', () => {
 
   describe('batch', () => {
     it('accepts 1-500 events and answers ids in order', async () => {
-      const res = await ll.request('POST', '/v1/events/batch', {
-        key: acme.apiKey,
+      const res = await api.POST('/v1/events/batch', {
         body: {
           events: [event({ subject: 'a' }), event({ subject: 'b' }), event({ subject: 'c' })],
         },
       });
-      expect(res.status).toBe(202);
-      expect(res.body.ids).toHaveLength(3);
+      expect(res.response.status).toBe(202);
+      const { ids } = ok(res);
+      expect(ids).toHaveLength(3);
       const rows = await ll.sql(
         'SELECT id, subject FROM events WHERE id = ANY($1) ORDER BY position',
-        [res.body.ids],
+        [ids],
       );
-      expect(rows.map((r) => r.id)).toEqual(res.body.ids);
+      expect(rows.map((r) => r.id)).toEqual(ids);
       expect(rows.map((r) => r.subject)).toEqual(['a', 'b', 'c']);
     });
 
@@ -173,17 +189,11 @@ describe('POST /v1/events', () => {
 
     it('replays a batch by Idempotency-Key', async () => {
       const body = { events: [event(), event()] };
-      const a = await ll.request('POST', '/v1/events/batch', {
-        key: acme.apiKey,
-        body,
-        headers: { 'idempotency-key': 'b1' },
-      });
-      const b = await ll.request('POST', '/v1/events/batch', {
-        key: acme.apiKey,
-        body,
-        headers: { 'idempotency-key': 'b1' },
-      });
-      expect(b.body).toEqual(a.body);
+      const params = { header: { 'Idempotency-Key': 'b1' } };
+      const a = ok(await api.POST('/v1/events/batch', { body, params }));
+      const b = ok(await api.POST('/v1/events/batch', { body, params }));
+      expect(b).toEqual(a);
+      expect(a.ids).toHaveLength(2);
     });
   });
 

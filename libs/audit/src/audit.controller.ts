@@ -1,15 +1,18 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Transform } from 'node:stream';
 import {
+  ApiPage,
+  ApiProblems,
+  ApiPublic,
   Auth,
   AuthContext,
   decodeCursor,
   DomainError,
   encodeCursor,
   Public,
-  RequireScope,
+  Scoped,
   toPage,
 } from '@app/platform';
 import { AuditChainVerifier } from './audit-chain-verifier';
@@ -19,6 +22,13 @@ import { CheckpointService } from './checkpoint.service';
 import { InFlightLimit } from './in-flight-limit';
 import { AuditSigningKeys } from './keys/audit-signing-keys';
 import { ChainQuery, CheckpointsQuery, EntriesQuery, ExportQuery } from './dto/audit-query.dto';
+import {
+  AuditEntryDto,
+  CheckpointDto,
+  PublicKeyDto,
+  PublicKeysDto,
+  VerifyResultDto,
+} from './dto/audit-responses.dto';
 
 const seqCursor = (cursor: string | undefined) =>
   cursor === undefined
@@ -47,7 +57,10 @@ export class AuditController {
   ) {}
 
   @Get('entries')
-  @RequireScope('audit:read')
+  @Scoped('audit:read')
+  @ApiOperation({ summary: 'Entries of a chain, newest first' })
+  @ApiPage(AuditEntryDto)
+  @ApiProblems([400])
   async list(@Auth() auth: AuthContext, @Query() q: EntriesQuery) {
     const rows = await this.repo.list(
       auth.tenantId,
@@ -66,7 +79,11 @@ export class AuditController {
   }
 
   @Get('entries/:seq')
-  @RequireScope('audit:read')
+  @Scoped('audit:read')
+  @ApiOperation({ summary: 'One entry by its seq' })
+  @ApiParam({ name: 'seq', schema: { type: 'integer', minimum: 1 } })
+  @ApiOkResponse({ type: AuditEntryDto })
+  @ApiProblems([400, 404])
   async get(@Auth() auth: AuthContext, @Param('seq') seq: string, @Query() q: ChainQuery) {
     const n = /^[1-9][0-9]{0,15}$/.test(seq) ? Number(seq) : NaN;
     if (!Number.isSafeInteger(n)) throw DomainError.notFound('Audit entry');
@@ -76,13 +93,19 @@ export class AuditController {
   }
 
   @Get('verify')
-  @RequireScope('audit:read')
+  @Scoped('audit:read')
+  @ApiOperation({ summary: 'Recompute every hash and check the chain against its checkpoints' })
+  @ApiOkResponse({ type: VerifyResultDto })
+  @ApiProblems([400])
   verify(@Auth() auth: AuthContext, @Query() q: ChainQuery) {
     return this.verifies.run(() => this.verifier.verify(auth.tenantId, q.chain));
   }
 
   @Get('checkpoints')
-  @RequireScope('audit:read')
+  @Scoped('audit:read')
+  @ApiOperation({ summary: 'Signed checkpoints of a chain, oldest first' })
+  @ApiPage(CheckpointDto)
+  @ApiProblems([400])
   async listCheckpoints(@Auth() auth: AuthContext, @Query() q: CheckpointsQuery) {
     const after = seqCursor(q.cursor) ?? 0;
     const rows = await this.checkpoints.list(auth.tenantId, q.chain, after, q.limit + 1);
@@ -96,6 +119,9 @@ export class AuditController {
 
   @Public()
   @Get('public-key')
+  @ApiOperation({ summary: 'The current checkpoint signing key (public)' })
+  @ApiOkResponse({ type: PublicKeyDto })
+  @ApiPublic()
   async publicKey() {
     const { publicKeyPem, keyId } = await this.keys.current();
     return { publicKey: publicKeyPem, keyId };
@@ -104,13 +130,27 @@ export class AuditController {
   /** Every key that ever signed a checkpoint, so checkpoints from before a rotation verify. */
   @Public()
   @Get('public-keys')
+  @ApiOperation({ summary: 'Every key that ever signed a checkpoint (public)' })
+  @ApiOkResponse({ type: PublicKeysDto })
+  @ApiPublic()
   async publicKeys() {
     return { data: await this.keys.list() };
   }
 
   /** NDJSON, one entry a line in seq order, streamed from a database cursor. */
   @Get('export')
-  @RequireScope('audit:read')
+  @Scoped('audit:read')
+  @ApiOperation({ summary: 'Stream a chain as NDJSON, one entry a line, in seq order' })
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({
+    description: 'One AuditEntry JSON object per line',
+    content: {
+      'application/x-ndjson': {
+        schema: { $ref: '#/components/schemas/AuditEntryDto' },
+      },
+    },
+  })
+  @ApiProblems([400])
   async export(@Auth() auth: AuthContext, @Query() q: ExportQuery, @Res() reply: FastifyReply) {
     const done = this.exports.enter();
     try {

@@ -1,15 +1,25 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
+  ApiProblems,
   Auth,
   AuthContext,
   DomainError,
   registerFastPath,
-  RequireScope,
+  Scoped,
   UuidParam,
 } from '@app/platform';
+import { BatchAcceptedDto, EventAcceptedDto, EventDetailDto } from './dto/event-responses.dto';
 import { PublishEventBatchDto, PublishEventDto } from './dto/publish-event.dto';
 import { isPlainValidBatch, isPlainValidEvent } from './dto/publish-event.fast-path';
 import { EventStore } from './event-store';
@@ -28,6 +38,20 @@ function idempotencyKey(value: string | undefined): string | undefined {
 registerFastPath(PublishEventDto, isPlainValidEvent);
 registerFastPath(PublishEventBatchDto, isPlainValidBatch);
 
+const IdempotencyKeyHeader = () =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    schema: { type: 'string', maxLength: 255 },
+    description:
+      'Same key and body: the first answer again, nothing created; same key, other body: 409 ' +
+      '`idempotency_conflict`. Remembered at least 24 h per tenant.',
+  });
+const PUBLISH_ERRORS = {
+  409: '`idempotency_conflict`: the Idempotency-Key was used with another body',
+  422: '`reserved_type`: the type uses a prefix reserved for Ledgerline',
+};
+
 @ApiTags('events')
 @Controller('v1/events')
 export class EventsController {
@@ -38,7 +62,14 @@ export class EventsController {
   ) {}
 
   @Post()
-  @RequireScope('events:write')
+  @Scoped('events:write')
+  @ApiOperation({ summary: 'Publish an event (body at most 256 KiB)' })
+  @IdempotencyKeyHeader()
+  @ApiAcceptedResponse({
+    type: EventAcceptedDto,
+    description: 'Stored; audited and delivered next',
+  })
+  @ApiProblems([400, 409, 413, 415, 422], PUBLISH_ERRORS)
   async publish(
     @Auth() auth: AuthContext,
     @Body() dto: PublishEventDto,
@@ -52,7 +83,12 @@ export class EventsController {
   }
 
   @Post('batch')
-  @RequireScope('events:write')
+  @Scoped('events:write')
+  @ApiOperation({ summary: 'Publish 1–500 events, all or nothing' })
+  @ApiBody({ type: PublishEventBatchDto })
+  @IdempotencyKeyHeader()
+  @ApiAcceptedResponse({ type: BatchAcceptedDto, description: 'Stored, ids in the order given' })
+  @ApiProblems([400, 409, 413, 415, 422], PUBLISH_ERRORS)
   async publishBatch(
     @Auth() auth: AuthContext,
     @Body() dto: PublishEventBatchDto,
@@ -73,7 +109,11 @@ export class EventsController {
 
   @Get(':id')
   @HttpCode(200)
-  @RequireScope('events:read')
+  @Scoped('events:read')
+  @ApiOperation({ summary: 'One event, its audit position and its delivery counts' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: EventDetailDto })
+  @ApiProblems([404])
   async get(@Auth() auth: AuthContext, @UuidParam('id') id: string) {
     const event = await this.store.findById(auth.tenantId, id);
     if (!event) throw DomainError.notFound('Event');

@@ -28,3 +28,6 @@ export * from './http/http-server';
 export * from './http/json-body-parser';
 export * from './database/batched-call';
 export * from './context/request-context';
+export * from './http/openapi';
+export * from './http/openapi-document';
+export * from './http/openapi-events';

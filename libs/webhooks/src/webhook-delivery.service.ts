@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AuthContext, Database, DomainError, encodeCursor, IdGenerator, Page } from '@app/platform';
+import {
+  AuthContext,
+  Clock,
+  Database,
+  DomainError,
+  encodeCursor,
+  IdGenerator,
+  Page,
+} from '@app/platform';
 import { EventReader, EventStore } from '@app/events';
 import { actorOf } from '@app/identity';
 import { matchesEventType } from './event-type-pattern';
@@ -8,6 +16,7 @@ import { DeliveryScheduler } from './delivery-scheduler';
 import { DeliveryStatus } from './dto/endpoint.dto';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
+import { isDirectOnlyType, TEST_EVENT_MESSAGE, TEST_EVENT_TYPE } from './test-event';
 
 const RECOVER_PAGE = 1000;
 
@@ -42,6 +51,7 @@ export class WebhookDeliveryService {
     private readonly store: EventStore,
     private readonly scheduler: DeliveryScheduler,
     private readonly ids: IdGenerator,
+    private readonly clock: Clock,
   ) {}
 
   async list(
@@ -98,7 +108,9 @@ export class WebhookDeliveryService {
       let after = 0;
       for (;;) {
         const events = await this.events.since(tenantId, since, after, RECOVER_PAGE, tx);
-        const matching = events.filter((e) => matchesEventType(endpoint.eventTypes, e.type));
+        const matching = events.filter(
+          (e) => !isDirectOnlyType(e.type) && matchesEventType(endpoint.eventTypes, e.type),
+        );
         // Resend first: the deliveries created next are new, not failed or waiting.
         resent += await this.repo.resendForEvents(
           tx,
@@ -136,6 +148,46 @@ export class WebhookDeliveryService {
       resent: result.resent,
       created: result.created,
     };
+  }
+
+  /**
+   * Records a `webhook.endpoint.test` event and creates its delivery to this endpoint, whatever
+   * the endpoint's event types (see test-event.ts): `waiting` while the endpoint is disabled.
+   */
+  async sendTest(auth: AuthContext, endpointId: string) {
+    const { tenantId } = auth;
+    const eventId = this.ids.next();
+    const id = this.ids.next();
+    const { status, due } = await this.db.transaction(async (tx) => {
+      const endpoint = await this.endpoints.find(tx, tenantId, endpointId, true);
+      if (!endpoint) throw DomainError.notFound('Webhook endpoint');
+      const now = this.clock.now();
+      await this.store.append(tx, [
+        {
+          tenantId,
+          id: eventId,
+          type: TEST_EVENT_TYPE,
+          subject: `webhook_endpoint/${endpointId}`,
+          actor: actorOf(auth),
+          actingAsTenantId: null,
+          occurredAt: now,
+          receivedAt: now,
+          data: { endpointId, message: TEST_EVENT_MESSAGE },
+        },
+      ]);
+      const state = endpoint.status === 'enabled' ? 'pending' : 'waiting';
+      const row: NewDelivery = {
+        id,
+        endpointId,
+        eventId,
+        eventType: TEST_EVENT_TYPE,
+        status: state,
+      };
+      return { status: state, due: await this.repo.insertMany(tx, tenantId, [row]) };
+    });
+    // Only the one delivery just created: the endpoint's others are queued already.
+    if (status === 'pending') await this.scheduler.enqueue(due, `t${Date.now()}`);
+    return { id, status, endpointId, eventId, eventType: TEST_EVENT_TYPE };
   }
 
   /** After enable: queue what just moved from waiting to pending. */

@@ -7,6 +7,7 @@ import { DeliveryScheduler } from './delivery-scheduler';
 import { EndpointLanes } from './endpoint-lanes';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
+import { isDirectOnlyType } from './test-event';
 
 /**
  * Matches each tenant's new events against its endpoints and creates one delivery per match
@@ -51,7 +52,7 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
     for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slowUntil);
     const rows: NewDelivery[] = [];
     for (const event of events) {
-      if (isChainOnlyType(event.type)) continue;
+      if (isChainOnlyType(event.type) || isDirectOnlyType(event.type)) continue;
       for (const endpoint of endpoints) {
         if (event.position <= endpoint.startsAfterPosition) continue;
         if (!matchesEventType(endpoint.eventTypes, event.type)) continue;

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -41,6 +42,7 @@ export class AgentDto {
 }
 
 export class SubmitActionDto {
+  @ApiProperty({ maxLength: 128, pattern: EVENT_TYPE_PATTERN.source, example: 'deal.update' })
   @IsString()
   @MaxLength(128)
   @Matches(EVENT_TYPE_PATTERN, { message: TYPE_MESSAGE })
@@ -59,6 +61,11 @@ export class SubmitActionDto {
   @IsObject()
   input: Record<string, unknown>;
 
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 128,
+    description: 'The user who asked for it; required when initiator is user',
+  })
   @ValidateIf((o: SubmitActionDto) => o.initiator === 'user' || o.requestedBy !== undefined)
   @IsString()
   @Length(1, 128)
@@ -94,17 +101,31 @@ export class DecisionDto {
   @IsIn(['approve', 'reject'])
   decision: 'approve' | 'reject';
 
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 2000,
+    description: 'Required (not blank) for a rejection',
+  })
   @ValidateIf((o: DecisionDto) => o.decision === 'reject' || o.reason !== undefined)
   @IsString()
   @Length(1, 2000)
   @Matches(/\S/, { message: 'reason must not be blank' })
   reason?: string;
 
+  @ApiPropertyOptional({
+    pattern: HASH.source,
+    description: "The hash of the input decided on; 409 input_changed when it is not the action's",
+  })
   @IsOptional()
   @IsString()
   @Matches(HASH, { message: 'inputHash must be 64 lowercase hex characters' })
   inputHash?: string;
 
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "Approve with edits: the approver's corrected input",
+  })
   @IsOptional()
   @IsObject()
   input?: Record<string, unknown>;
@@ -121,6 +142,10 @@ export class OutcomeDto {
   @IsObject()
   usage?: Record<string, unknown>;
 
+  @ApiPropertyOptional({
+    pattern: HASH.source,
+    description: "The hash of the input decided on; 409 input_changed when it is not the action's",
+  })
   @IsOptional()
   @IsString()
   @Matches(HASH, { message: 'inputHash must be 64 lowercase hex characters' })
@@ -180,6 +205,7 @@ export class PutAiSettingsDto {
   @IsBoolean()
   paused: boolean;
 
+  @ApiPropertyOptional({ minLength: 1, maxLength: 500, description: 'Required when pausing' })
   @ValidateIf((o: PutAiSettingsDto) => o.paused === true || o.reason !== undefined)
   @IsString()
   @Length(1, 500)

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -27,6 +28,13 @@ export class ActorDto {
 }
 
 export class PublishEventDto {
+  @ApiProperty({
+    maxLength: 128,
+    pattern: EVENT_TYPE_PATTERN.source,
+    example: 'invoice.paid',
+    description:
+      'Lowercase dotted name; reserved prefixes (tenant., api_key., webhook., …) are 422',
+  })
   @IsString()
   @MaxLength(128)
   @Matches(EVENT_TYPE_PATTERN, {
@@ -48,6 +56,7 @@ export class PublishEventDto {
   @IsUUID()
   actingAsTenantId?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'Defaults to now' })
   @IsOptional()
   @IsTimestamp()
   occurredAt?: string;

@@ -1,6 +1,6 @@
 import { INestApplication, INestApplicationContext, LoggerService } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import { LedgerlineConfig } from '../config/ledgerline-config';
 import { installRequestContext, logContextMixin, RequestContext } from '../context/request-context';
 import { Metrics } from '../ops/metrics';
 import { installJsonBodyParser } from './json-body-parser';
+import { buildOpenApiDocument } from './openapi-document';
 import { ProblemFilter, sendProblem } from './problem.filter';
 import { problemForStatus } from './problem';
 import { createValidationPipe } from './validation';
@@ -212,15 +213,10 @@ export function exitCleanlyOnSignals(app: INestApplicationContext, logger: Logge
   process.once('SIGINT', () => close('SIGINT'));
 }
 
+/** Swagger UI at /docs, the document itself at /docs/openapi.json (committed as docs/openapi.json). */
 function setupDocs(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Ledgerline')
-      .setDescription('Events, audit chain and webhooks for internal services')
-      .addBearerAuth()
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs/openapi.json',
+    raw: ['json'],
+  });
 }

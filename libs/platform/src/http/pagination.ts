@@ -1,8 +1,10 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DomainError } from './domain-error';
 
 export class PageQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -10,6 +12,7 @@ export class PageQuery {
   @Max(500)
   limit: number = 50;
 
+  @ApiPropertyOptional({ maxLength: 512, description: "The previous page's nextCursor" })
   @IsOptional()
   @IsString()
   @MaxLength(512)

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -16,6 +17,7 @@ import { IsTimestamp, PageQuery } from '@app/platform';
 import { EVENT_TYPE_PATTERN } from '../event-type-pattern';
 
 export class CreateEndpointDto {
+  @ApiProperty({ maxLength: 2048, example: 'https://example.com/webhooks' })
   @IsString()
   @MaxLength(2048)
   url: string;
@@ -45,6 +47,7 @@ export class CreateEndpointDto {
 
 export class UpdateEndpointDto {
   // null is not "unchanged" for these two: it is refused.
+  @ApiPropertyOptional({ maxLength: 2048 })
   @ValidateIf((o: UpdateEndpointDto) => o.url !== undefined)
   @IsString()
   @MaxLength(2048)
@@ -75,6 +78,7 @@ export class UpdateEndpointDto {
 }
 
 export class RecoverDto {
+  @ApiProperty({ format: 'date-time' })
   @IsTimestamp()
   since: string;
 }

@@ -1,0 +1,263 @@
+import type { SchemaObject } from '@nestjs/swagger';
+
+/**
+ * Every event type Ledgerline emits itself, with the shape of its `data` (SPEC 3: its own
+ * changes are events in the same store). The document lists them as OpenAPI 3.1 `webhooks`; the
+ * README's "Event types Ledgerline emits" table lists the same types (a test keeps them equal).
+ * Keep it next to the code: a new `store.record(` type belongs here.
+ */
+export interface EventTypeDoc {
+  type: string;
+  summary: string;
+  /** `main`: an entry in the tenant's main chain; `ai`: in the ai chain only; null: in none. */
+  chain: 'main' | 'ai' | null;
+  /** Sent to the tenant's webhook endpoints that subscribe to it. */
+  delivered: boolean;
+  data: SchemaObject;
+}
+
+const str = (description?: string): SchemaObject => ({ type: 'string', description });
+const nullableStr = (description?: string): SchemaObject => ({
+  type: 'string',
+  nullable: true,
+  description,
+});
+const int = (description?: string): SchemaObject => ({ type: 'integer', description });
+const obj = (
+  properties: Record<string, SchemaObject>,
+  required = Object.keys(properties),
+): SchemaObject => ({ type: 'object', required, properties });
+const anyObject: SchemaObject = { type: 'object', additionalProperties: true };
+const nullableObject: SchemaObject = { type: 'object', additionalProperties: true, nullable: true };
+
+const principal = obj({ type: { type: 'string', enum: ['api_key', 'user'] }, id: str() });
+const receipt = obj({
+  actionId: str(),
+  tenantId: str(),
+  type: str(),
+  inputHash: str('lowercase hex SHA-256 of JCS({type, input, risk, policyVersion})'),
+  policyVersion: int(),
+  approvers: { type: 'array', items: principal },
+  approvedAt: str(),
+  keyId: str(),
+  signature: str('base64 Ed25519 signature of JCS(receipt without signature)'),
+});
+
+const endpointData = obj({
+  endpointId: str(),
+  url: str(),
+  eventTypes: { type: 'array', items: str() },
+  description: nullableStr(),
+  rateLimitPerSecond: { type: 'integer', nullable: true },
+});
+
+const lifecycleBase: Record<string, SchemaObject> = {
+  actionId: str(),
+  type: str('the action type, e.g. deal.update'),
+  status: str(),
+  risk: { type: 'string', enum: ['low', 'medium', 'high'] },
+  escalation: { type: 'string', enum: ['budget_exceeded', 'paused'], nullable: true },
+  agent: obj({ id: str(), model: nullableStr() }),
+  initiator: { type: 'string', enum: ['user', 'autonomous'] },
+  requiredApprovals: int(),
+  policyVersion: int(),
+  inputHash: str(),
+  input: anyObject,
+};
+
+const lifecycle = (
+  kind: string,
+  summary: string,
+  extra: Record<string, SchemaObject> = {},
+): EventTypeDoc => ({
+  type: `ai_action.${kind}`,
+  summary,
+  chain: 'main',
+  delivered: true,
+  data: obj({ ...lifecycleBase, ...extra }),
+});
+
+const stepBase: Record<string, SchemaObject> = {
+  actionId: str(),
+  seq: int('the step number within the action'),
+  principal: { ...principal, nullable: true },
+  reason: nullableStr(),
+  inputHash: nullableStr(),
+  revision: int('how many input revisions preceded this step'),
+};
+
+const step = (kind: string, extra: Record<string, SchemaObject> = {}): EventTypeDoc => ({
+  type: `ai_action.step.${kind}`,
+  summary: `An AI action's \`${kind}\` step, as recorded in the tenant's ai chain`,
+  chain: 'ai',
+  delivered: false,
+  data: obj({ ...stepBase, ...extra }),
+});
+
+export const EVENT_CATALOGUE: EventTypeDoc[] = [
+  {
+    type: 'tenant.created',
+    summary: 'A tenant was created (CLI or first start)',
+    chain: 'main',
+    delivered: true,
+    data: obj({ tenantId: str(), name: str() }),
+  },
+  {
+    type: 'api_key.created',
+    summary: 'An API key was created (the key itself is never in an event)',
+    chain: 'main',
+    delivered: true,
+    data: obj({ apiKeyId: str(), name: str(), scopes: { type: 'array', items: str() } }),
+  },
+  {
+    type: 'api_key.revoked',
+    summary: 'An API key was revoked',
+    chain: 'main',
+    delivered: true,
+    data: obj({ apiKeyId: str(), name: str() }),
+  },
+  {
+    type: 'webhook.endpoint.created',
+    summary: 'A webhook endpoint was created',
+    chain: 'main',
+    delivered: true,
+    data: endpointData,
+  },
+  {
+    type: 'webhook.endpoint.updated',
+    summary: 'A webhook endpoint was changed (PATCH)',
+    chain: 'main',
+    delivered: true,
+    data: endpointData,
+  },
+  {
+    type: 'webhook.endpoint.deleted',
+    summary: 'A webhook endpoint was deleted',
+    chain: 'main',
+    delivered: true,
+    data: obj({ endpointId: str() }),
+  },
+  {
+    type: 'webhook.endpoint.secret_rotated',
+    summary: "An endpoint's signing secret was rotated",
+    chain: 'main',
+    delivered: true,
+    data: obj({
+      endpointId: str(),
+      previousSecretExpiresAt: str('until then the old secret signs alongside the new one'),
+    }),
+  },
+  {
+    type: 'webhook.endpoint.disabled',
+    summary: 'An endpoint was disabled (410 Gone, or failing for too long)',
+    chain: 'main',
+    delivered: true,
+    data: obj({ endpointId: str(), url: str(), reason: str() }),
+  },
+  {
+    type: 'webhook.endpoint.enabled',
+    summary: 'A disabled endpoint was enabled again',
+    chain: 'main',
+    delivered: true,
+    data: obj({ endpointId: str() }),
+  },
+  {
+    type: 'webhook.endpoint.recovered',
+    summary: 'Deliveries since a time were re-sent or created (POST …/recover)',
+    chain: 'main',
+    delivered: true,
+    data: obj({ endpointId: str(), since: str(), resent: int(), created: int() }),
+  },
+  {
+    type: 'webhook.endpoint.test',
+    summary:
+      'A test event (POST /v1/webhooks/endpoints/{id}/test): delivered to that endpoint only, ' +
+      'whatever its event types',
+    chain: 'main',
+    delivered: true,
+    data: obj({ endpointId: str(), message: str() }),
+  },
+  {
+    type: 'audit.checkpoint',
+    summary: "A signed checkpoint of a chain's head (webhooks only, in no chain)",
+    chain: null,
+    delivered: true,
+    data: obj({
+      tenantId: str(),
+      chain: { type: 'string', enum: ['main', 'ai'] },
+      seq: int(),
+      hash: str(),
+      signedAt: str(),
+      signature: str('base64 Ed25519 signature of JCS({tenantId, chain, seq, hash, signedAt})'),
+      keyId: str('lowercase hex SHA-256 of the signing key (SPKI DER)'),
+    }),
+  },
+  lifecycle('pending', 'An AI action waits for approval'),
+  lifecycle('approved', 'An AI action was approved or auto-approved: execute it', { receipt }),
+  lifecycle('rejected', 'An AI action was rejected', { reason: nullableStr() }),
+  lifecycle('expired', 'A pending AI action expired'),
+  lifecycle('succeeded', 'An AI action was executed successfully', {
+    output: nullableObject,
+    usage: nullableObject,
+  }),
+  lifecycle('failed', 'An AI action failed', { output: nullableObject, usage: nullableObject }),
+  {
+    type: 'ai_action.policy_changed',
+    summary: "An AI action type's risk policy was set (PUT /v1/ai-policies/{type})",
+    chain: 'main',
+    delivered: true,
+    data: obj({
+      type: str(),
+      risk: { type: 'string', enum: ['low', 'medium', 'high'] },
+      requiredApprovals: { type: 'integer', nullable: true },
+      autoApprove: {
+        ...obj({ max: int(), windowSeconds: int() }),
+        nullable: true,
+      },
+      version: int(),
+      updatedAt: str(),
+    }),
+  },
+  {
+    type: 'ai_action.paused',
+    summary: 'The AI kill switch was turned on',
+    chain: 'main',
+    delivered: true,
+    data: obj({ paused: { type: 'boolean' }, reason: nullableStr() }),
+  },
+  {
+    type: 'ai_action.resumed',
+    summary: 'The AI kill switch was turned off',
+    chain: 'main',
+    delivered: true,
+    data: obj({ paused: { type: 'boolean' }, reason: nullableStr() }),
+  },
+  step('submitted', {
+    type: str(),
+    input: anyObject,
+    risk: str(),
+    status: str(),
+    agent: obj({ id: str(), model: nullableStr() }),
+    initiator: str(),
+    requestedBy: nullableStr(),
+    policyVersion: int(),
+    requiredApprovals: int(),
+    escalation: nullableStr(),
+    expiresAt: str(),
+  }),
+  step('revised', {
+    input: anyObject,
+    rationale: nullableStr(),
+    voided: { type: 'array', items: int(), description: 'seqs of the approvals it voided' },
+  }),
+  step('approved', {
+    decision: { type: 'string', enum: ['approve'] },
+    completesApproval: { type: 'boolean' },
+  }),
+  step('rejected', { decision: { type: 'string', enum: ['reject'] } }),
+  step('expired'),
+  step('cancelled'),
+  step('executing'),
+  step('succeeded', { output: anyObject, usage: nullableObject }),
+  step('failed', { output: anyObject, usage: nullableObject }),
+];
