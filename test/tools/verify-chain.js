@@ -12,6 +12,12 @@
 // GET /v1/audit/public-keys ({data: [{keyId, publicKey}]}), for checkpoints from before and
 // after a key rotation. A checkpoint without a keyId (signed before keyIds were recorded) may
 // match any of the keys.
+//
+// Trust: this tool trusts exactly the keys it is given; whom to trust is the auditor's decision.
+// Take them from a source the database owner cannot rewrite (keys published or recorded when they
+// were first used, not a fresh copy read through the database), since whoever owns the database
+// can list keys of their own. The service itself lists only keys it endorsed (sealed under its
+// master key), but this tool cannot check endorsements: it never holds the master key.
 'use strict';
 const crypto = require('node:crypto');
 const fs = require('node:fs');

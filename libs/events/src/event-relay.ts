@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import {
-  Database,
   JobIds,
   LedgerlineConfig,
   ProcessorRegistry,
@@ -9,6 +8,7 @@ import {
   STREAM_QUEUES,
 } from '@app/platform';
 import { EVENTS_CHANNEL } from './event-store';
+import { StreamCursorRepository } from './stream-cursor.repository';
 
 const POLL_MS = 1000;
 
@@ -33,7 +33,7 @@ export class EventRelay implements OnApplicationShutdown {
   private stopped = false;
 
   constructor(
-    private readonly db: Database,
+    private readonly cursors: StreamCursorRepository,
     private readonly config: LedgerlineConfig,
     private readonly queues: QueueRegistry,
     private readonly processors: ProcessorRegistry,
@@ -89,18 +89,12 @@ export class EventRelay implements OnApplicationShutdown {
     let added = 0;
     const declared = this.processors.declared().processors;
     for (const consumer of STREAM_QUEUES.filter((q) => declared.has(q))) {
-      const lagging = await this.db.query<{ tenant_id: string; position: number }>(
-        `SELECT s.tenant_id, s.position FROM tenant_streams s
-         LEFT JOIN stream_cursors c ON c.tenant_id = s.tenant_id AND c.consumer = $1
-         WHERE s.position > coalesce(c.position, 0)`,
-        [consumer],
-        'relay_lagging',
-      );
+      const lagging = await this.cursors.lagging(consumer);
       await this.queues.addBulk(
         consumer,
         lagging.map((r) => ({
-          jobId: JobIds.stream(consumer, r.tenant_id, r.position),
-          data: { tenantId: r.tenant_id, upTo: r.position },
+          jobId: JobIds.stream(consumer, r.tenantId, r.position),
+          data: { tenantId: r.tenantId, upTo: r.position },
         })),
       );
       added += lagging.length;

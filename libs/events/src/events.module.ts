@@ -8,6 +8,7 @@ import { EventViewRegistry } from './event-view-registry';
 import { EventsController } from './events.controller';
 import { PublishEventsHandler } from './publish-events.command';
 import { StreamConsumerDeps } from './stream-consumer';
+import { StreamCursorRepository } from './stream-cursor.repository';
 import { IdempotencyKeyPurger } from './idempotency-key-purger';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 
@@ -18,6 +19,7 @@ import { IdempotencyKeyRepository } from './idempotency-key.repository';
     EventReader,
     EventViewRegistry,
     StreamConsumerDeps,
+    StreamCursorRepository,
     IdempotencyKeyRepository,
   ],
   exports: [
@@ -25,6 +27,7 @@ import { IdempotencyKeyRepository } from './idempotency-key.repository';
     EventReader,
     EventViewRegistry,
     StreamConsumerDeps,
+    StreamCursorRepository,
     IdempotencyKeyRepository,
   ],
 })

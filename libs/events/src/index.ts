@@ -4,5 +4,6 @@ export * from './event-reader';
 export * from './event-relay';
 export * from './event-view-registry';
 export * from './stream-consumer';
+export * from './stream-cursor.repository';
 export * from './events.module';
 export * from './migrations/1764000000002-create-event-store';

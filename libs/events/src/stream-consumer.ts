@@ -12,6 +12,7 @@ import {
 } from '@app/platform';
 import { EventStore } from './event-store';
 import { StoredEvent } from './event-types';
+import { StreamCursorRepository } from './stream-cursor.repository';
 
 /** How long one job may hold a tenant before it hands the rest to a follow-up job. */
 const TIME_BUDGET_MS = 5000;
@@ -23,6 +24,7 @@ export class StreamConsumerDeps {
     readonly db: Database,
     readonly store: EventStore,
     readonly queues: QueueRegistry,
+    readonly cursors: StreamCursorRepository,
   ) {}
 }
 
@@ -44,11 +46,13 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
   protected readonly db: Database;
   protected readonly store: EventStore;
   protected readonly queues: QueueRegistry;
+  private readonly cursors: StreamCursorRepository;
 
   constructor(deps: StreamConsumerDeps) {
     this.db = deps.db;
     this.store = deps.store;
     this.queues = deps.queues;
+    this.cursors = deps.cursors;
   }
 
   /** Applies a batch of the tenant's next events, in position order, inside the transaction. */
@@ -92,41 +96,19 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
     let events: StoredEvent[] = [];
     let result: Outcome | undefined;
     const outcome = await this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO stream_cursors (tenant_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-        [tenantId, this.queue],
-        'stream_cursor_ensure',
-      );
       // The head is read with the cursor, before hasWork: skipping only to a head read first,
       // a consumer cannot skip events committed after it looked for work (e.g. a webhook
       // endpoint created meanwhile, with its events right behind it).
-      const [cursor] = await tx.query<{ position: number; head: number | null }>(
-        `SELECT c.position, s.position AS head FROM stream_cursors c
-         LEFT JOIN tenant_streams s ON s.tenant_id = c.tenant_id
-         WHERE c.tenant_id = $1 AND c.consumer = $2
-         FOR UPDATE OF c SKIP LOCKED`,
-        [tenantId, this.queue],
-        'stream_cursor_lock',
-      );
+      const cursor = await this.cursors.lock(tx, tenantId, this.queue);
       if (!cursor) return 'locked' as const;
       if (!(await this.hasWork(tx, tenantId))) {
-        await tx.query(
-          `UPDATE stream_cursors SET position = $3, updated_at = now()
-           WHERE tenant_id = $1 AND consumer = $2 AND position < $3`,
-          [tenantId, this.queue, cursor.head ?? 0],
-          'stream_cursor_skip',
-        );
+        await this.cursors.skipTo(tx, tenantId, this.queue, cursor.head ?? 0);
         return 'idle' as const;
       }
       events = await this.store.readAfter(tx, tenantId, cursor.position, this.batchSize);
       if (!events.length) return 'idle' as const;
       result = await this.consume(tx, tenantId, events);
-      await tx.query(
-        `UPDATE stream_cursors SET position = $3, updated_at = now()
-         WHERE tenant_id = $1 AND consumer = $2`,
-        [tenantId, this.queue, events[events.length - 1].position],
-        'stream_cursor_move',
-      );
+      await this.cursors.moveTo(tx, tenantId, this.queue, events[events.length - 1].position);
       return events.length < this.batchSize ? ('idle' as const) : ('more' as const);
     });
     if (events.length) {

@@ -9,12 +9,20 @@ import { ApiKeysController } from './api-keys.controller';
 import { TenantService } from './tenant.service';
 import { TenantRepository } from './tenant.repository';
 import { KeyMaterial } from './keys/key-material';
+import { ServiceKeyRepository } from './service-key.repository';
 
 /** Tenants, API keys and key material; no transport. */
 @Module({
   imports: [EventsModule],
-  providers: [ApiKeyRepository, ApiKeyService, TenantService, TenantRepository, KeyMaterial],
-  exports: [ApiKeyService, TenantService, TenantRepository, KeyMaterial],
+  providers: [
+    ApiKeyRepository,
+    ApiKeyService,
+    TenantService,
+    TenantRepository,
+    KeyMaterial,
+    ServiceKeyRepository,
+  ],
+  exports: [ApiKeyService, TenantService, TenantRepository, KeyMaterial, ServiceKeyRepository],
 })
 export class IdentityModule {}
 

@@ -4,5 +4,6 @@ export * from './tenant.repository';
 export * from './api-key.service';
 export * from './migrations/1764000000001-create-identity';
 export * from './keys/key-material';
+export * from './service-key.repository';
 export * from './migrations/1764000000003-create-service-keys';
 export { authenticateBeforeBody } from './api-key.guard';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '@app/platform';
-import { KeyMaterial } from '@app/identity';
+import { KeyMaterial, ServiceKeyRepository } from '@app/identity';
 import { EndpointSecrets } from './endpoint-secrets';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 
@@ -18,6 +18,7 @@ export class SecretRekeyer {
     private readonly keys: KeyMaterial,
     private readonly endpoints: WebhookEndpointRepository,
     private readonly secrets: EndpointSecrets,
+    private readonly serviceKeys: ServiceKeyRepository,
   ) {}
 
   async countStale(): Promise<number> {
@@ -25,13 +26,8 @@ export class SecretRekeyer {
       this.secrets.currentKeyId,
       this.secrets.boundPrefix,
     );
-    const serviceKeys = await this.db.query<{ sealed_private_key: string }>(
-      `SELECT sealed_private_key FROM service_keys`,
-    );
-    return (
-      endpoints +
-      serviceKeys.filter((k) => !this.keys.secretBox.isCurrent(k.sealed_private_key)).length
-    );
+    const serviceKeys = await this.serviceKeys.sealedKeys();
+    return endpoints + serviceKeys.filter((k) => !this.keys.secretBox.isCurrent(k)).length;
   }
 
   async rekey(onProgress?: (done: number) => void): Promise<number> {
@@ -72,15 +68,11 @@ export class SecretRekeyer {
   private async rekeyServiceKeys(): Promise<number> {
     const box = this.keys.secretBox;
     return this.db.transaction(async (tx) => {
-      const rows = await tx.query<{ purpose: string; sealed_private_key: string }>(
-        `SELECT purpose, sealed_private_key FROM service_keys FOR UPDATE`,
+      const stale = (await this.serviceKeys.lockAll(tx)).filter(
+        (k) => !box.isCurrent(k.sealedPrivateKey),
       );
-      const stale = rows.filter((r) => !box.isCurrent(r.sealed_private_key));
-      for (const r of stale) {
-        await tx.query(`UPDATE service_keys SET sealed_private_key = $2 WHERE purpose = $1`, [
-          r.purpose,
-          box.seal(box.open(r.sealed_private_key)),
-        ]);
+      for (const k of stale) {
+        await this.serviceKeys.replaceSealed(tx, k.purpose, box.seal(box.open(k.sealedPrivateKey)));
       }
       return stale.length;
     });

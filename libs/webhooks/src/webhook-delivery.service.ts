@@ -95,7 +95,10 @@ export class WebhookDeliveryService {
 
   /**
    * Re-sends every failed or waiting delivery since `since` (with a fresh retry schedule) and
-   * creates deliveries for matching events since then that the endpoint never had.
+   * creates deliveries for matching events since then that the endpoint never had. The endpoint
+   * row is locked first, before any of its deliveries, as every endpoint change (enable, PATCH,
+   * rotate-secret, DELETE) and the attempt recorder's failure path do: they queue on that one
+   * row instead of deadlocking (test/webhooks-concurrency.e2e-spec.ts).
    */
   async recover(auth: AuthContext, endpointId: string, since: Date) {
     const { tenantId } = auth;

@@ -8,8 +8,11 @@ import {
 } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Database, LedgerlineConfig } from '@app/platform';
+import { LedgerlineConfig } from '@app/platform';
 import { SecretBox } from '@app/security';
+import { ServiceKeyRepository } from '../service-key.repository';
+
+const AUDIT_SIGNING = 'audit_signing';
 
 export interface SigningKey {
   privateKey: KeyObject;
@@ -30,7 +33,7 @@ export class KeyMaterial {
 
   constructor(
     private readonly config: LedgerlineConfig,
-    private readonly db: Database,
+    private readonly serviceKeys: ServiceKeyRepository,
   ) {
     const current = config.LEDGERLINE_MASTER_KEY ?? this.developmentMasterKey();
     this.secretBox = SecretBox.fromBase64(current, config.LEDGERLINE_MASTER_KEY_PREVIOUS);
@@ -66,21 +69,34 @@ export class KeyMaterial {
       return { privateKey, publicKeyPem: pem(createPublicKey(privateKey)) };
     }
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const sealed = this.secretBox.seal(
-      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    );
-    await this.db.query(
-      `INSERT INTO service_keys (purpose, sealed_private_key, public_key_pem)
-       VALUES ('audit_signing', $1, $2) ON CONFLICT (purpose) DO NOTHING`,
-      [sealed, pem(publicKey)],
-    );
-    const [row] = await this.db.query<{ sealed_private_key: string; public_key_pem: string }>(
-      `SELECT sealed_private_key, public_key_pem FROM service_keys WHERE purpose = 'audit_signing'`,
-    );
-    return {
-      privateKey: createPrivateKey(this.secretBox.open(row.sealed_private_key)),
-      publicKeyPem: row.public_key_pem,
-    };
+    await this.serviceKeys.insertIfAbsent({
+      purpose: AUDIT_SIGNING,
+      sealedPrivateKey: this.secretBox.seal(
+        privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ),
+      publicKeyPem: pem(publicKey),
+    });
+    const stored = await this.openStoredSigningKey();
+    if (!stored) throw new Error('the development signing key is missing from service_keys');
+    return stored;
+  }
+
+  /**
+   * The development signing key kept in service_keys, whether or not it is the one signing now,
+   * or null when there is none or it does not open. Its public half is derived from the private
+   * key, never read from the row: whoever can write the table cannot make it name another key
+   * (sealing a private key of their own would need the master key).
+   */
+  async storedSigningKey(): Promise<SigningKey | null> {
+    return this.openStoredSigningKey().catch(() => null);
+  }
+
+  private async openStoredSigningKey(): Promise<SigningKey | null> {
+    const row = await this.serviceKeys.find(AUDIT_SIGNING);
+    if (!row) return null;
+    const privateKey = createPrivateKey(this.secretBox.open(row.sealedPrivateKey));
+    if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 key');
+    return { privateKey, publicKeyPem: pem(createPublicKey(privateKey)) };
   }
 }
 
