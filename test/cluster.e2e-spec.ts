@@ -2,14 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { load } from 'js-yaml';
-import {
-  Ledgerline,
-  Tenant,
-  event,
-  redisClusterNodes,
-  sleep,
-  waitFor,
-} from './support/ledgerline';
+import { Ledgerline, Tenant, event, redisClusterNodes, sleep, waitFor } from './support/ledgerline';
 import { payloadOf, WebhookReceiver } from './support/webhook-receiver';
 
 const BATCHES = 8;

@@ -183,17 +183,15 @@ describe('webhooks (medium: endpoint and delivery services on real PostgreSQL)',
     const intruder = await make.tenant('intruder');
     const ep = await make.endpoint(owner);
     const [e] = await make.events(owner.tenantId, 1);
-    const [delivery] = await m
-      .get(WebhookDeliveryRepository)
-      .insertMany(m.db, owner.tenantId, [
-        {
-          id: randomUUID(),
-          endpointId: ep.id,
-          eventId: e.id,
-          eventType: e.type,
-          status: 'waiting',
-        },
-      ]);
+    const [delivery] = await m.get(WebhookDeliveryRepository).insertMany(m.db, owner.tenantId, [
+      {
+        id: randomUUID(),
+        endpointId: ep.id,
+        eventId: e.id,
+        eventType: e.type,
+        status: 'waiting',
+      },
+    ]);
     const before = await endpoints.get(owner.auth, ep.id);
     const auth = intruder.auth;
     const attempts: [string, () => Promise<unknown>][] = [
