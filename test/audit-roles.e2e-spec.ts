@@ -106,7 +106,9 @@ describe('audit tables against the runtime role', () => {
     expect([40, 'warn']).toContain(line.level);
     expect(line.msg).toContain('"postgres"');
     expect(line.msg).toContain('is a superuser');
-    expect(line.msg).toContain('owns audit_checkpoints, audit_entries, audit_signing_keys');
+    expect(line.msg).toContain(
+      'owns ai_action_steps, audit_checkpoints, audit_entries, audit_signing_keys',
+    );
     expect(line.msg).toContain('MIGRATION_DATABASE_URL');
   });
 });
