@@ -2,20 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chainTool as tool } from './support/audit-chain';
 import { Ledgerline, Tenant, event, sleep, waitFor } from './support/ledgerline';
-
-interface ChainCheck {
-  ok: boolean;
-  entries: number;
-  head?: { seq: number; hash: string };
-  firstBreak?: { seq: number; reason: string };
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const tool = require('./tools/verify-chain.js') as {
-  verify(exportFile: string, keysFile?: string, checkpointsFile?: string): Promise<ChainCheck>;
-  entryHash(entry: object): string;
-  keyIdOf(key: import('node:crypto').KeyObject): string;
-};
 
 function signingKey() {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');

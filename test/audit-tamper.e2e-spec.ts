@@ -1,21 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chainTool as tool, entryHash } from './support/audit-chain';
 import { Ledgerline, Tenant, event, waitFor } from './support/ledgerline';
-
-interface ChainCheck {
-  ok: boolean;
-  entries: number;
-  head?: { seq: number; hash: string };
-  firstBreak?: { seq: number; reason: string };
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const tool = require('./tools/verify-chain.js') as {
-  verify(exportFile: string, publicKeyFile?: string, checkpointsFile?: string): Promise<ChainCheck>;
-  /** The SPEC section 4 hash, written independently of the service's code. */
-  entryHash(entry: object): string;
-};
-const { entryHash } = tool;
 
 interface Entry {
   seq: number;

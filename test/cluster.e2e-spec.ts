@@ -2,15 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { load } from 'js-yaml';
-import {
-  freePort,
-  Ledgerline,
-  Tenant,
-  event,
-  redisClusterNodes,
-  sleep,
-  waitFor,
-} from './support/ledgerline';
+import { Ledgerline, Tenant, event, redisClusterNodes, sleep, waitFor } from './support/ledgerline';
 import { payloadOf, WebhookReceiver } from './support/webhook-receiver';
 
 const BATCHES = 8;
@@ -64,8 +56,8 @@ describe('on a Redis Cluster: two APIs, two workers, one receiver', () => {
       },
     });
     for (let i = 0; i < 2; i++) {
-      workerPorts.push(await freePort());
-      await ll.startWorker({ WORKER_PORT: String(workerPorts[i]) });
+      const worker = await ll.startWorker({ WORKER_PORT: '0' });
+      workerPorts.push(worker.port!);
     }
     fromA = ll.baseUrl;
     fromB = `http://127.0.0.1:${ll.apis[1].port}`;

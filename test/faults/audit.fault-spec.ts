@@ -1,12 +1,6 @@
 import Redis from 'ioredis';
 import { Ledgerline, Tenant, event, waitFor } from '../support/ledgerline';
 
-/**
- * This suite flushes a whole Redis database, so it uses one of its own: a FLUSHDB here cannot
- * wipe the queues of another suite running at the same time against the shared test database.
- */
-const FAULT_REDIS_URL = process.env.TEST_AUDIT_FAULT_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
-
 const BATCHES = 10;
 const PER_BATCH = 500;
 
@@ -14,25 +8,18 @@ describe('audit chain survives a killed worker and a flushed Redis', () => {
   let ll: Ledgerline;
   let t: Tenant;
   let redis: Redis;
-  let ownsRedis = false;
 
   beforeAll(async () => {
-    redis = new Redis(FAULT_REDIS_URL, { maxRetriesPerRequest: 1 });
-    const size = await redis.dbsize();
-    if (size > 0) {
-      throw new Error(`${FAULT_REDIS_URL} must be empty for this suite (has ${size} keys)`);
-    }
-    ownsRedis = true;
     ll = await Ledgerline.start({
       workers: 1,
       // the default of a checkpoint every 1,000 entries; no timer checkpoints during the test
-      env: { REDIS_URL: FAULT_REDIS_URL, AUDIT_CHECKPOINT_INTERVAL_MS: '3600000' },
+      env: { AUDIT_CHECKPOINT_INTERVAL_MS: '3600000' },
     });
+    redis = ll.redis() as Redis;
     t = await ll.createTenant('fault');
   });
   afterAll(async () => {
     await ll?.stop();
-    if (ownsRedis) await redis.flushdb().catch(() => undefined);
     redis?.disconnect();
   });
 
@@ -95,9 +82,10 @@ describe('audit chain survives a killed worker and a flushed Redis', () => {
     await ll.stopProc(ll.workers[0], 'SIGKILL');
     await firstHalf;
 
-    // Redis loses every job, every lock and every completed-job id
-    await redis.flushdb();
-    expect(await redis.dbsize()).toBe(0);
+    // Redis loses every job, every lock and every completed-job id (every key under this suite's
+    // prefix: other suites' keys in the shared database stay)
+    expect(await ll.forgetRedisKeys()).toBeGreaterThan(0);
+    expect(await redis.keys(`{${ll.prefix}}*`)).toEqual([]);
 
     // the second half arrives while no worker runs
     for (let b = BATCHES / 2; b < BATCHES; b++) await publishBatch(b);

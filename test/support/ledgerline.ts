@@ -39,6 +39,12 @@ export function pgUrlAs(role: string, database: string): string {
   return url.toString();
 }
 
+/**
+ * A port that was free a moment ago. Racy (another process may take it before the caller's child
+ * binds it): the apps and receivers listen on port 0 and report what they bound instead. Left
+ * only for test/approvals-example.e2e-spec.ts, whose example executor (examples/, not test/)
+ * cannot listen on 0 and report its port yet.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -72,6 +78,15 @@ export async function waitFor<T>(
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+/** Deletes every key matching ARGV[1]; returns how many. */
+const FORGET_KEYS = `
+local n = 0
+for _, key in ipairs(redis.call('KEYS', ARGV[1])) do
+  redis.call('DEL', key)
+  n = n + 1
+end
+return n`;
+
 export interface HttpAnswer {
   status: number;
   headers: Headers;
@@ -84,9 +99,23 @@ export interface Tenant {
   apiKey: string;
 }
 
-interface Proc {
+export interface Proc {
   child: ChildProcess;
   output: string[];
+}
+
+/**
+ * The port in the first JSON log line whose msg is `msg` (the apps print the port they bound,
+ * so a harness can start them on port 0 and never hand out a port it released a moment before).
+ * undefined until that line has arrived; null when it says the process listens on none.
+ */
+export function reportedPort(output: string[], msg: string): number | null | undefined {
+  for (const line of output.join('').split('\n')) {
+    if (!line.includes(`"msg":"${msg}"`)) continue;
+    const { port } = JSON.parse(line) as { port: number | null };
+    return port;
+  }
+  return undefined;
 }
 
 /**
@@ -143,9 +172,14 @@ export class Ledgerline {
     } = {},
   ) {
     const ll = new Ledgerline(opts.env, opts.runtimeRole);
-    await ll.cli('migrate', '--create-runtime-role');
-    for (let i = 0; i < (opts.apis ?? 1); i++) await ll.startApi();
-    for (let i = 0; i < (opts.workers ?? 1); i++) await ll.startWorker();
+    try {
+      await ll.cli('migrate', '--create-runtime-role');
+      for (let i = 0; i < (opts.apis ?? 1); i++) await ll.startApi();
+      for (let i = 0; i < (opts.workers ?? 1); i++) await ll.startWorker();
+    } catch (err) {
+      await ll.stop(); // the suite never gets `ll` to stop: no process or database is left behind
+      throw err;
+    }
     return ll;
   }
 
@@ -182,10 +216,15 @@ export class Ledgerline {
     return { child, output };
   }
 
+  /** Starts an API on a port of its own choosing (PORT=0) and returns the port it bound. */
   async startApi(env: Record<string, string> = {}): Promise<number> {
-    const port = await freePort();
-    const proc = { ...this.spawn('api', { ...this.env, ...env, PORT: String(port) }), port };
+    const proc = { ...this.spawn('api', { ...this.env, ...env, PORT: '0' }), port: 0 };
     this.apis.push(proc);
+    const port = await waitFor('api listening', async () => {
+      if (proc.child.exitCode !== null) throw new Error(`api exited: ${proc.output.join('')}`);
+      return reportedPort(proc.output, 'api listening');
+    });
+    proc.port = port;
     await waitFor(`api on ${port}`, async () => {
       if (proc.child.exitCode !== null) throw new Error(`api exited: ${proc.output.join('')}`);
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -194,14 +233,19 @@ export class Ledgerline {
     return port;
   }
 
-  async startWorker(env: Record<string, string> = {}): Promise<Proc> {
+  /**
+   * Starts a worker; with `WORKER_PORT: '0'` it listens on a port of its own choosing, and
+   * `port` is the one it bound (null: no listener).
+   */
+  async startWorker(env: Record<string, string> = {}): Promise<Proc & { port: number | null }> {
     const proc = this.spawn('worker', { ...this.env, LOG_LEVEL: 'info', ...env });
     this.workers.push(proc);
-    await waitFor('worker start', async () => {
+    const { port } = await waitFor('worker start', async () => {
       if (proc.child.exitCode !== null) throw new Error(`worker exited: ${proc.output.join('')}`);
-      return proc.output.join('').includes('worker running');
+      const reported = reportedPort(proc.output, 'worker running');
+      return reported === undefined ? undefined : { port: reported };
     });
-    return proc;
+    return { ...proc, port };
   }
 
   async stopProc(proc: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
@@ -256,28 +300,47 @@ export class Ledgerline {
   /** The suite's Redis: a Cluster client when the suite runs with REDIS_CLUSTER_NODES. */
   redis(): Redis | Cluster {
     const nodes = this.extraEnv.REDIS_CLUSTER_NODES;
-    if (!nodes) return new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    if (!nodes) return new Redis(this.env.REDIS_URL ?? REDIS_URL, { maxRetriesPerRequest: 1 });
     return new Cluster(
       nodes.split(',').map((n) => ({ host: n.split(':')[0], port: +n.split(':')[1] })),
     );
+  }
+
+  private async forgetClusterKeys(): Promise<void> {
+    const redis = this.redis() as Cluster;
+    if (redis.status !== 'ready') await new Promise((ready) => redis.once('ready', ready));
+    for (const store of redis.nodes('master')) {
+      const keys = await store.keys(`{${this.prefix}}*`);
+      for (let i = 0; i < keys.length; i += 500) await store.del(...keys.slice(i, i + 500));
+    }
+    redis.disconnect();
   }
 
   logs(): string {
     return [...this.apis, ...this.workers].map((p) => p.output.join('')).join('\n');
   }
 
+  /**
+   * Redis loses every key of this Ledgerline (all of them are under its queue prefix) at once:
+   * what a FLUSHDB does to it, without touching other suites' keys in the same database. One Lua
+   * script, so it is atomic: no process sees half a queue gone. Returns how many keys went.
+   * Standalone Redis only (a Cluster's keys live on several masters).
+   */
+  async forgetRedisKeys(): Promise<number> {
+    const redis = this.redis();
+    if (redis instanceof Cluster) throw new Error('forgetRedisKeys: not on a Redis Cluster');
+    try {
+      return (await redis.eval(FORGET_KEYS, 0, `{${this.prefix}}*`)) as number;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.apis, ...this.workers].map((p) => this.stopProc(p, 'SIGKILL')));
     await this.pg?.end().catch(() => undefined);
-    const redis = this.redis();
-    if (redis instanceof Cluster && redis.status !== 'ready')
-      await new Promise((ready) => redis.once('ready', ready));
-    const stores = redis instanceof Cluster ? redis.nodes('master') : [redis];
-    for (const store of stores) {
-      const keys = await store.keys(`{${this.prefix}}*`);
-      for (let i = 0; i < keys.length; i += 500) await store.del(...keys.slice(i, i + 500));
-    }
-    redis.disconnect();
+    if (this.extraEnv.REDIS_CLUSTER_NODES) await this.forgetClusterKeys();
+    else await this.forgetRedisKeys();
     const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${this.dbName}" WITH (FORCE)`);

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -29,7 +30,9 @@ async function bootstrap(): Promise<void> {
   await configureHttp(app, { largeBodyRoutes, docs: true });
   authenticateBeforeBody(app, Object.keys(largeBodyRoutes));
   await app.listen(config.PORT, '0.0.0.0');
-  logger.info({ port: config.PORT }, 'api listening');
+  // The port bound (PORT=0 takes a free one), whatever LOG_LEVEL: whoever started us reads it.
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  logger.child({}, { level: 'info' }).info({ port }, 'api listening');
 }
 
 bootstrap().catch((err: Error) => {

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -33,7 +34,10 @@ async function bootstrap(): Promise<void> {
   else await app.init();
   app.get(ProcessorRegistry).start();
   await app.get(EventRelay).start();
-  logger.info({ port: config.WORKER_PORT ?? null }, 'worker running');
+  // The port bound (WORKER_PORT=0 takes a free one; null: no listener), whatever LOG_LEVEL.
+  const address = config.WORKER_PORT === undefined ? null : app.getHttpServer().address();
+  const port = (address as AddressInfo | null)?.port ?? null;
+  logger.child({}, { level: 'info' }).info({ port }, 'worker running');
 }
 
 bootstrap().catch((err: Error) => {

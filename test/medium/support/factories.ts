@@ -1,6 +1,7 @@
-import { IdGenerator, SCOPES, Scope } from '@app/platform';
+import { AuthContext, IdGenerator, SCOPES, Scope } from '@app/platform';
 import { EventStore, NewEvent } from '@app/events';
 import { ApiKeyService, TenantService } from '@app/identity';
+import { WebhookEndpointService } from '@app/webhooks/webhook-endpoint.service';
 import { MediumApp } from './medium-app';
 
 /** Builders for the medium tier: each makes real rows through the capability's own services. */
@@ -13,6 +14,22 @@ export const factories = (m: MediumApp) => ({
 
   apiKey(tenant: { auth: Parameters<ApiKeyService['create']>[0] }, scopes: Scope[], name = 'k') {
     return m.get(ApiKeyService).create(tenant.auth, name, scopes);
+  },
+
+  /**
+   * An endpoint through WebhookEndpointService.create (SSRF check, sealed secret, the
+   * webhook.endpoint.created event): the app must import WebhooksModule and allow the URL's
+   * address (WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOWED_CIDRS for 127.0.0.1).
+   */
+  endpoint(
+    tenant: { auth: AuthContext },
+    overrides: Partial<{ url: string; eventTypes: string[]; description: string }> = {},
+  ) {
+    return m.get(WebhookEndpointService).create(tenant.auth, {
+      url: 'http://127.0.0.1:9/hook',
+      eventTypes: ['invoice.*'],
+      ...overrides,
+    });
   },
 
   event(tenantId: string, overrides: Partial<NewEvent> = {}): NewEvent {

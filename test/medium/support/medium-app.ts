@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { Database, PlatformModule, runMigrations } from '@app/platform';
 import { ALL_MIGRATIONS } from '@app/schema';
@@ -19,19 +20,26 @@ export class MediumApp {
     readonly app: INestApplicationContext,
     readonly dbUrl: string,
     private readonly dataDir: string,
+    private readonly queuePrefix: string,
   ) {}
 
-  static async start(imports: (Type | DynamicModule)[]): Promise<MediumApp> {
+  /** `env`: settings on top of the tier's own (e.g. WEBHOOK_ALLOWED_CIDRS). */
+  static async start(
+    imports: (Type | DynamicModule)[],
+    env: Record<string, string> = {},
+  ): Promise<MediumApp> {
     const dbName = `ll_medium_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     const dbUrl = `${PG_BASE}/${dbName}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'ledgerline-medium-'));
+    const queuePrefix = `m${process.pid}${Math.random().toString(36).slice(2, 6)}`;
     Object.assign(process.env, {
       NODE_ENV: 'test',
       DATABASE_URL: dbUrl,
       REDIS_URL,
-      QUEUE_PREFIX: `m${process.pid}${Math.random().toString(36).slice(2, 6)}`,
+      QUEUE_PREFIX: queuePrefix,
       LEDGERLINE_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
+      ...env,
     });
     await runMigrations(dbUrl, ALL_MIGRATIONS);
     const moduleRef = await Test.createTestingModule({
@@ -39,7 +47,7 @@ export class MediumApp {
     }).compile();
     moduleRef.useLogger(['error']);
     await moduleRef.init();
-    return new MediumApp(moduleRef, dbUrl, dataDir);
+    return new MediumApp(moduleRef, dbUrl, dataDir, queuePrefix);
   }
 
   get<T>(type: Type<T>): T {
@@ -53,6 +61,11 @@ export class MediumApp {
   async stop(): Promise<void> {
     await this.app.close();
     rmSync(this.dataDir, { recursive: true, force: true });
+    // Jobs a service queued (a retry, a recover) stay behind in Redis otherwise.
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const keys = await redis.keys(`{${this.queuePrefix}}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
     const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
     await admin.connect();
     const name = new URL(this.dbUrl).pathname.slice(1);

@@ -81,10 +81,13 @@ export class Database implements Sql, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // Clients still checked out (a stuck query) must not hold the shutdown past a few seconds.
+    // Clients still checked out (a stuck query) must not hold the shutdown past a few seconds;
+    // the timer goes once the pool has ended, or it alone keeps the process alive for 5 s.
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.pool.end().catch(() => undefined),
-      new Promise((r) => setTimeout(r, 5000)),
+      new Promise((r) => (timer = setTimeout(r, 5000))),
     ]);
+    clearTimeout(timer);
   }
 }
