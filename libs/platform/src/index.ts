@@ -28,3 +28,4 @@ export * from './http/http-server';
 export * from './http/json-body-parser';
 export * from './database/batched-call';
 export * from './context/request-context';
+export * from './database/group-commit';
