@@ -108,6 +108,11 @@ describe('fuzzing every route', () => {
     expect([ev.status, ep.status, spareEndpoint.status, spare.status]).toEqual([
       202, 201, 201, 201,
     ]);
+    const aiAction = await ll.request('POST', '/v1/ai-actions', {
+      key,
+      body: { type: 'crm.update', initiator: 'autonomous', agent: { id: 'agent-1' }, input: {} },
+    });
+    expect(aiAction.status).toBe(201);
     await ll.request('POST', '/v1/events', { key, body: event() });
     const delivery = await waitFor('a delivery', async () => {
       const page = await ll.request('GET', `/v1/webhooks/endpoints/${ep.body.id}/deliveries`, {
@@ -121,6 +126,7 @@ describe('fuzzing every route', () => {
       endpoint: ep.body.id,
       spareEndpoint: spareEndpoint.body.id,
       apiKey: spare.body.id,
+      aiAction: aiAction.body.id,
       delivery,
     });
   }
