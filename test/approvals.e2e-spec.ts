@@ -241,21 +241,26 @@ describe('AI-action approval queue', () => {
       autoApprove: { max: 5, windowSeconds: 600 },
     });
     const bases = ll.apis.map((a) => `http://127.0.0.1:${a.port}`);
+    // Two runaway agents at once: their submissions share group commits, each keeps its own count.
+    const agentOf = (i: number) => (i % 3 === 2 ? 'runaway-2' : 'runaway');
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
+      Array.from({ length: 30 }, (_, i) =>
         ll.request('POST', '/v1/ai-actions', {
           key: submitter,
           base: bases[i % 2],
-          body: action({ type: 'crm.ping', agent: { id: 'runaway' } }),
+          body: action({ type: 'crm.ping', agent: { id: agentOf(i) } }),
         }),
       ),
     );
-    const statuses = answers.map((a) => a.body.status);
-    expect(statuses.filter((s) => s === 'auto_approved')).toHaveLength(5);
-    const escalated = answers.filter((a) => a.body.status === 'pending_approval');
-    expect(escalated).toHaveLength(15);
-    for (const e of escalated) {
-      expect(e.body).toMatchObject({ escalation: 'budget_exceeded', requiredApprovals: 1 });
+    for (const agent of ['runaway', 'runaway-2']) {
+      const mine = answers.filter((a) => a.body.agent?.id === agent);
+      expect(mine).toHaveLength(agent === 'runaway' ? 20 : 10);
+      expect(mine.filter((a) => a.body.status === 'auto_approved')).toHaveLength(5);
+      const escalated = mine.filter((a) => a.body.status === 'pending_approval');
+      expect(escalated).toHaveLength(mine.length - 5);
+      for (const e of escalated) {
+        expect(e.body).toMatchObject({ escalation: 'budget_exceeded', requiredApprovals: 1 });
+      }
     }
     // Another agent has its own budget.
     expect((await submit(action({ type: 'crm.ping', agent: { id: 'calm' } }))).status).toBe(

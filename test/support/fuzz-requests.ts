@@ -215,7 +215,75 @@ const apiKey = fc.record({
   scopes: fc.constantFrom(['events:write'], ['audit:read', 'events:read']),
 }) as fc.Arbitrary<Body>;
 
-type Ids = 'event' | 'endpoint' | 'spareEndpoint' | 'delivery' | 'apiKey';
+const aiInput = fc.oneof(
+  fc.constant({ dealId: 'd_1', amount: 100 }),
+  fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+) as fc.Arbitrary<Body>;
+
+const aiAction = fc.record(
+  {
+    type: fc.constantFrom('crm.update', 'records.delete', 'message.send', 'a.b'),
+    initiator: fc.constantFrom('user', 'autonomous'),
+    agent: fc.record(
+      { id: fc.constantFrom('agent-1', 'a'), model: fc.constantFrom('m', '') },
+      {
+        requiredKeys: ['id'],
+      },
+    ),
+    input: aiInput,
+    requestedBy: fc.constantFrom('u_1', ''),
+    rationale: fc.constantFrom('because', ''),
+    proposedRisk: fc.constantFrom('low', 'medium', 'high'),
+    expiresInSeconds: fc.constantFrom(1, 60, 90 * 86400),
+  },
+  { requiredKeys: ['type', 'initiator', 'agent', 'input'] },
+) as fc.Arbitrary<Body>;
+
+const aiRevision = fc.record(
+  { input: aiInput, rationale: fc.constantFrom('fixed', '') },
+  { requiredKeys: ['input'] },
+) as fc.Arbitrary<Body>;
+
+const aiHash = fc.constantFrom('0'.repeat(64), 'ab', 'A'.repeat(64));
+
+const aiDecision = fc.record(
+  {
+    decision: fc.constantFrom('approve', 'reject'),
+    reason: fc.constantFrom('ok', ''),
+    inputHash: aiHash,
+    input: aiInput,
+  },
+  { requiredKeys: ['decision'] },
+) as fc.Arbitrary<Body>;
+
+const aiOutcome = fc.record(
+  {
+    status: fc.constantFrom('succeeded', 'failed'),
+    output: fc.constantFrom({}, { id: 'r_1' }),
+    usage: fc.constantFrom({ tokens: 10 }),
+    inputHash: aiHash,
+  },
+  { requiredKeys: ['status', 'output'] },
+) as fc.Arbitrary<Body>;
+
+const aiPolicy = fc.record(
+  {
+    risk: fc.constantFrom('low', 'medium', 'high'),
+    requiredApprovals: fc.constantFrom(1, 2, 5),
+    autoApprove: fc.record({
+      max: fc.constantFrom(0, 1, 1000),
+      windowSeconds: fc.constantFrom(1, 3600),
+    }),
+  },
+  { requiredKeys: ['risk'] },
+) as fc.Arbitrary<Body>;
+
+const aiSettings = fc.record(
+  { paused: fc.constantFrom(true, false), reason: fc.constantFrom('incident', '') },
+  { requiredKeys: ['paused'] },
+) as fc.Arbitrary<Body>;
+
+type Ids = 'event' | 'endpoint' | 'spareEndpoint' | 'delivery' | 'apiKey' | 'aiAction';
 
 interface Route {
   name: string;
@@ -323,6 +391,48 @@ export const ROUTES: Route[] = [
   },
   { name: 'api key create', method: 'POST', path: '/v1/api-keys', body: apiKey },
   { name: 'api key revoke', method: 'DELETE', path: '/v1/api-keys/{id}', id: 'apiKey' },
+  { name: 'ai submit', method: 'POST', path: '/v1/ai-actions', body: aiAction },
+  {
+    name: 'ai list',
+    method: 'GET',
+    path: '/v1/ai-actions',
+    query: fc.record(
+      {
+        limit: fc.constantFrom('1', '500'),
+        status: fc.constantFrom('pending_approval', 'auto_approved'),
+        risk: fc.constantFrom('low', 'high'),
+        type: fc.constantFrom('crm.update'),
+        agentId: fc.constantFrom('agent-1'),
+      },
+      { requiredKeys: [] },
+    ) as fc.Arbitrary<Record<string, string>>,
+  },
+  { name: 'ai get', method: 'GET', path: '/v1/ai-actions/{id}', id: 'aiAction' },
+  {
+    name: 'ai revise',
+    method: 'PUT',
+    path: '/v1/ai-actions/{id}/input',
+    id: 'aiAction',
+    body: aiRevision,
+  },
+  {
+    name: 'ai decide',
+    method: 'POST',
+    path: '/v1/ai-actions/{id}/decisions',
+    id: 'aiAction',
+    body: aiDecision,
+  },
+  {
+    name: 'ai outcome',
+    method: 'POST',
+    path: '/v1/ai-actions/{id}/outcome',
+    id: 'aiAction',
+    body: aiOutcome,
+  },
+  { name: 'ai policy put', method: 'PUT', path: '/v1/ai-policies/{type}', body: aiPolicy },
+  { name: 'ai policies', method: 'GET', path: '/v1/ai-policies', query: page },
+  { name: 'ai settings put', method: 'PUT', path: '/v1/settings/ai', body: aiSettings },
+  { name: 'ai settings', method: 'GET', path: '/v1/settings/ai' },
   { name: 'livez', method: 'GET', path: '/livez' },
   { name: 'healthz', method: 'GET', path: '/healthz' },
   { name: 'readyz', method: 'GET', path: '/readyz' },
@@ -348,6 +458,20 @@ const badIds = fc.constantFrom(
   '0',
   '99999999999999999999',
   '1e3',
+);
+
+/** An action type in a path: valid, invalid by the type rule, or junk. */
+const typeSegment = fc.constantFrom(
+  'crm.update',
+  'message.send',
+  'a.b',
+  'CRM.Update',
+  'nodot',
+  'x'.repeat(200),
+  '%ED%A0%80',
+  '%00',
+  '..%2F..%2Fetc',
+  'a.%20b',
 );
 
 /** The id segment: our own, another tenant's (must be 404), or junk. */
@@ -382,6 +506,8 @@ const queryMutation = fc.array(
       'fromSeq',
       'toSeq',
       'type',
+      'risk',
+      'agentId',
       '__proto__[x]',
       'constructor',
       'unknown',
@@ -462,7 +588,9 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
       ? idSegment(route.id)
       : route.path.includes('{seq}')
         ? seqSegment
-        : fc.constant('');
+        : route.path.includes('{type}')
+          ? typeSegment
+          : fc.constant('');
     return fc
       .record({
         id,
@@ -494,7 +622,7 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
         const sent: Record<string, string> = dice === 0 ? { ...junk } : {};
         // Keys repeat across requests: replays and conflicts, bodies of every kind.
         if (idem !== null && route.method === 'POST') sent['idempotency-key'] ??= `fuzz-${idem}`;
-        const path = route.path.replace('{id}', id).replace('{seq}', id);
+        const path = route.path.replace('{id}', id).replace('{seq}', id).replace('{type}', id);
         const text =
           rawBody ?? (body === undefined || body === null ? undefined : toJsonText(body));
         return {

@@ -11,6 +11,13 @@ export interface ActionFilter {
   agentId?: string;
 }
 
+/** Whose auto-approvals a budget counts. */
+export interface BudgetKey {
+  tenantId: string;
+  type: string;
+  agentId: string;
+}
+
 export interface ActionRef {
   tenantId: string;
   id: string;
@@ -21,29 +28,40 @@ export interface ActionRef {
 export class AiActionRepository {
   constructor(private readonly db: Database) {}
 
-  /** Inserts a new action's projection and its first steps. */
-  async insert(tx: Tx, action: AiAction): Promise<void> {
-    const view = toView(action);
+  /** Inserts new actions' projections and their first steps, two statements for any number. */
+  async insert(tx: Tx, ...actions: AiAction[]): Promise<void> {
+    if (!actions.length) return;
+    const rows = actions.map((action) => {
+      const view = toView(action);
+      return {
+        tenant_id: action.submission.tenantId,
+        id: view.id,
+        type: view.type,
+        agent_id: view.agent.id,
+        risk: view.risk,
+        status: view.status,
+        auto_approved: view.status === 'auto_approved',
+        version: action.version,
+        view,
+        created_at: view.createdAt,
+        expires_at: view.expiresAt,
+      };
+    });
     await tx.query(
       `INSERT INTO ai_actions (tenant_id, id, type, agent_id, risk, status, auto_approved, version,
                                view, created_at, expires_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)`,
-      [
-        action.submission.tenantId,
-        view.id,
-        view.type,
-        view.agent.id,
-        view.risk,
-        view.status,
-        view.status === 'auto_approved',
-        action.version,
-        view,
-        view.createdAt,
-        view.expiresAt,
-      ],
-      'ai_action_insert',
+       SELECT r.tenant_id, r.id, r.type, r.agent_id, r.risk, r.status, r.auto_approved, r.version,
+              r.view, r.created_at, r.expires_at, r.created_at
+       FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id uuid, id uuid, type text, agent_id text,
+            risk text, status text, auto_approved boolean, version int, view jsonb,
+            created_at timestamptz, expires_at timestamptz)`,
+      [JSON.stringify(rows)],
+      'ai_action_insert_many',
     );
-    await this.appendSteps(tx, action.submission.tenantId, view.id, action.newSteps);
+    await this.appendSteps(
+      tx,
+      actions.flatMap((a) => a.newSteps.map((step) => ({ action: a, step }))),
+    );
   }
 
   /** Locks the action's row until commit: every change of one action is serialised here. */
@@ -78,7 +96,10 @@ export class AiActionRepository {
   /** Persists the action's new steps and moves its projection, in the caller's transaction. */
   async save(tx: Tx, action: AiAction): Promise<void> {
     const { tenantId, id } = action.submission;
-    await this.appendSteps(tx, tenantId, id, action.newSteps);
+    await this.appendSteps(
+      tx,
+      action.newSteps.map((step) => ({ action, step })),
+    );
     const view = toView(action);
     await tx.query(
       `UPDATE ai_actions SET status = $3, version = $4, view = $5, updated_at = $6
@@ -88,19 +109,20 @@ export class AiActionRepository {
     );
   }
 
-  private async appendSteps(tx: Tx, tenantId: string, id: string, steps: ActionStep[]) {
+  private async appendSteps(tx: Tx, steps: { action: AiAction; step: ActionStep }[]) {
     if (!steps.length) return;
     await tx.query(
       `INSERT INTO ai_action_steps (tenant_id, action_id, seq, kind, at, principal_type,
                                     principal_id, revision, step)
-       SELECT $1, $2, s.seq, s.kind, s.at, s.principal_type, s.principal_id, s.revision, s.step
-       FROM jsonb_to_recordset($3::jsonb) AS s(seq int, kind text, at timestamptz,
-            principal_type text, principal_id text, revision int, step jsonb)`,
+       SELECT s.tenant_id, s.action_id, s.seq, s.kind, s.at, s.principal_type, s.principal_id,
+              s.revision, s.step
+       FROM jsonb_to_recordset($1::jsonb) AS s(tenant_id uuid, action_id uuid, seq int, kind text,
+            at timestamptz, principal_type text, principal_id text, revision int, step jsonb)`,
       [
-        tenantId,
-        id,
         JSON.stringify(
-          steps.map((s) => ({
+          steps.map(({ action, step: s }) => ({
+            tenant_id: action.submission.tenantId,
+            action_id: action.id,
             seq: s.seq,
             kind: s.kind,
             at: s.at,
@@ -111,7 +133,7 @@ export class AiActionRepository {
           })),
         ),
       ],
-      'ai_action_steps_append',
+      'ai_action_steps_append_many',
     );
   }
 
@@ -151,31 +173,40 @@ export class AiActionRepository {
   }
 
   /**
-   * Serialises the budget check of one (tenant, type, agent) across every API process until
-   * commit, so two submissions cannot both take the last auto-approval of a window.
+   * Serialises the budget checks of these (tenant, type, agent) keys across every API process
+   * until commit, so two submissions cannot both take the last auto-approval of a window. The
+   * locks are taken in one order (by their hash) everywhere, so two batches never deadlock.
    */
-  async lockBudget(tx: Tx, tenantId: string, type: string, agentId: string): Promise<void> {
+  async lockBudgets(tx: Tx, keys: BudgetKey[]): Promise<void> {
+    if (!keys.length) return;
     await tx.query(
-      `SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3, 0))`,
-      [tenantId, type, agentId],
-      'ai_budget_lock',
+      `SELECT count(pg_advisory_xact_lock(h)) FROM (
+         SELECT DISTINCT hashtextextended(k.t || '/' || k.ty || '/' || k.ag, 0) AS h
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS k(t, ty, ag) ORDER BY h) l`,
+      [keys.map((k) => k.tenantId), keys.map((k) => k.type), keys.map((k) => k.agentId)],
+      'ai_budget_lock_many',
     );
   }
 
-  async countAutoApproved(
-    tx: Tx,
-    tenantId: string,
-    type: string,
-    agentId: string,
-    since: Date,
-  ): Promise<number> {
-    const [row] = await tx.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ai_actions
-       WHERE tenant_id = $1 AND type = $2 AND agent_id = $3 AND auto_approved AND created_at > $4`,
-      [tenantId, type, agentId, since],
-      'ai_budget_count',
+  /** Auto-approved actions per key created after its `since`, in the keys' order. */
+  async countAutoApproved(tx: Tx, keys: (BudgetKey & { since: Date })[]): Promise<number[]> {
+    if (!keys.length) return [];
+    const rows = await tx.query<{ n: number }>(
+      `SELECT (SELECT count(*)::int FROM ai_actions a
+               WHERE a.tenant_id = k.t AND a.type = k.ty AND a.agent_id = k.ag AND a.auto_approved
+                 AND a.created_at > k.since) AS n
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
+            AS k(t, ty, ag, since, i)
+       ORDER BY k.i`,
+      [
+        keys.map((k) => k.tenantId),
+        keys.map((k) => k.type),
+        keys.map((k) => k.agentId),
+        keys.map((k) => k.since.toISOString()),
+      ],
+      'ai_budget_count_many',
     );
-    return row.n;
+    return rows.map((r) => r.n);
   }
 
   /** Pending actions past their deadline, any tenant (the expiry sweeper). */

@@ -24,6 +24,22 @@ export class AiActionScheduler {
       .catch((err: Error) => this.logger.warn(`expiry job not added: ${err.message}`));
   }
 
+  /** Expiry jobs for a batch of new pending actions, in one round trip. */
+  scheduleExpiries(items: { ref: ActionRef; expiresAt: string }[]): void {
+    if (!items.length) return;
+    const now = Date.now();
+    this.queues
+      .addBulk(
+        QueueName.AiExpiry,
+        items.map(({ ref, expiresAt }) => ({
+          jobId: JobIds.aiExpiry(ref.tenantId, ref.id),
+          data: { tenantId: ref.tenantId, actionId: ref.id },
+          opts: { delay: Math.max(0, Date.parse(expiresAt) - now) },
+        })),
+      )
+      .catch((err: Error) => this.logger.warn(`expiry jobs not added: ${err.message}`));
+  }
+
   scheduleExecution(ref: ActionRef, cause = 'a'): Promise<void> {
     return this.queues
       .add(QueueName.AiExecution, JobIds.aiExecution(ref.tenantId, ref.id, cause), {

@@ -4,25 +4,26 @@ import { EventStore } from '@app/events';
 import { AiAction, DecisionRequest } from './ai-action';
 import { eventsOf } from './ai-action.events';
 import { ActionFilter, ActionRef, AiActionRepository } from './ai-action.repository';
-import { Principal, Receipt, Submission } from './ai-action.types';
+import { Principal } from './ai-action.types';
 import { AiActionDetail, AiActionView, toView } from './ai-action.view';
 import { AiActionScheduler } from './ai-action.scheduler';
+import { AiSubmissions } from './ai-action.submissions';
 import { AiPolicyRepository } from './ai-policy.repository';
 import { DecisionDto, OutcomeDto, ReviseInputDto, SubmitActionDto } from './dto/ai-action.dto';
 import { ExecutorRegistry } from './executors/executor-registry';
-import { inputHashOf } from './input-hash';
 import { ReceiptSigners } from './receipt-signer';
-import { RiskPolicy } from './risk-policy';
 
 export const MAX_INPUT_BYTES = 64 * 1024;
-const DEFAULT_EXPIRY_SECONDS = 72 * 3600;
 
 const keyPrincipal = (auth: AuthContext): Principal => ({ type: 'api_key', id: auth.keyId });
 
-function checkSize(field: string, value: object): void {
-  if (Buffer.byteLength(JSON.stringify(value)) > MAX_INPUT_BYTES) {
+/** Answers the value's JSON length in characters. */
+function checkSize(field: string, value: object): number {
+  const json = JSON.stringify(value);
+  if (Buffer.byteLength(json) > MAX_INPUT_BYTES) {
     throw new DomainError('payload_too_large', `${field} is larger than ${MAX_INPUT_BYTES} bytes`);
   }
+  return json.length;
 }
 
 /**
@@ -37,6 +38,7 @@ export class AiActionService {
     private readonly repo: AiActionRepository,
     private readonly policies: AiPolicyRepository,
     private readonly store: EventStore,
+    private readonly submissions: AiSubmissions,
     private readonly signers: ReceiptSigners,
     private readonly executors: ExecutorRegistry,
     private readonly scheduler: AiActionScheduler,
@@ -44,73 +46,16 @@ export class AiActionService {
     private readonly clock: Clock,
   ) {}
 
+  /** Group-committed with the submissions arriving meanwhile (AiSubmissions). */
   async submit(auth: AuthContext, dto: SubmitActionDto): Promise<AiActionView> {
-    checkSize('input', dto.input);
+    const inputChars = checkSize('input', dto.input);
     const sign = await this.signers.signer();
-    const now = this.clock.now();
-    const id = this.ids.next();
-    const action = await this.db.transaction(async (tx) => {
-      const settings = await this.policies.settingsForShare(tx, auth.tenantId);
-      const policy = await this.policies.find(tx, auth.tenantId, dto.type);
-      const proposedRisk = dto.proposedRisk ?? null;
-      const risk = RiskPolicy.finalRisk(policy, proposedRisk);
-      let overBudget = false;
-      const budget = policy?.autoApprove;
-      if (budget && !settings.paused && dto.initiator === 'autonomous' && risk === 'low') {
-        await this.repo.lockBudget(tx, auth.tenantId, dto.type, dto.agent.id);
-        const since = new Date(now.getTime() - budget.windowSeconds * 1000);
-        const used = await this.repo.countAutoApproved(
-          tx,
-          auth.tenantId,
-          dto.type,
-          dto.agent.id,
-          since,
-        );
-        overBudget = used >= budget.max;
-      }
-      const j = RiskPolicy.judge({
-        policy,
-        proposedRisk,
-        initiator: dto.initiator,
-        paused: settings.paused,
-        overBudget,
-      });
-      const inputHash = inputHashOf(dto.type, dto.input, j.risk, j.policyVersion);
-      const at = now.toISOString();
-      const receipt: Receipt | null =
-        j.status === 'auto_approved'
-          ? sign({
-              actionId: id,
-              tenantId: auth.tenantId,
-              type: dto.type,
-              inputHash,
-              policyVersion: j.policyVersion,
-              approvers: [],
-              approvedAt: at,
-            })
-          : null;
-      const submission: Submission = {
-        tenantId: auth.tenantId,
-        id,
-        type: dto.type,
-        initiator: dto.initiator,
-        agent: { id: dto.agent.id, model: dto.agent.model ?? null },
-        requestedBy: dto.requestedBy ?? null,
-        submitterKeyId: auth.keyId,
-        rationale: dto.rationale ?? null,
-        input: dto.input,
-        ...j,
-        expiresAt: new Date(
-          now.getTime() + (dto.expiresInSeconds ?? DEFAULT_EXPIRY_SECONDS) * 1000,
-        ).toISOString(),
-        inputHash,
-        receipt,
-      };
-      const created = AiAction.submit(submission, at);
-      await this.repo.insert(tx, created);
-      await this.store.record(tx, ...eventsOf(created));
-      this.afterCommit(tx, created);
-      return created;
+    const action = await this.submissions.submit({
+      auth,
+      dto,
+      id: this.ids.next(),
+      sign,
+      inputChars,
     });
     return toView(action);
   }

@@ -27,6 +27,17 @@ export interface AiSettings {
   updatedAt: Date | null;
 }
 
+interface SettingsRow {
+  paused: boolean;
+  reason: string | null;
+  updated_at: Date;
+}
+
+const settingsOf = (row: SettingsRow | undefined): AiSettings =>
+  row
+    ? { paused: row.paused, reason: row.reason, updatedAt: row.updated_at }
+    : { paused: false, reason: null, updatedAt: null };
+
 const COLUMNS = 'type, risk, required_approvals, auto_approve, version, updated_at';
 
 /** Risk policies per action type and the tenant's AI settings (the kill switch). */
@@ -93,6 +104,35 @@ export class AiPolicyRepository {
     return row
       ? { paused: row.paused, reason: row.reason, updatedAt: row.updated_at }
       : { paused: false, reason: null, updatedAt: null };
+  }
+
+  /** The same for several tenants at once (a batch of submissions), by tenant id. */
+  async settingsForShareMany(tx: Tx, tenantIds: string[]): Promise<Map<string, AiSettings>> {
+    const rows = await tx.query<SettingsRow & { tenant_id: string }>(
+      `SELECT tenant_id, paused, reason, updated_at FROM ai_settings
+       WHERE tenant_id = ANY($1::uuid[]) ORDER BY tenant_id FOR SHARE`,
+      [tenantIds],
+      'ai_settings_share_many',
+    );
+    const found = new Map(rows.map((r) => [r.tenant_id, settingsOf(r)]));
+    return new Map(tenantIds.map((t) => [t, found.get(t) ?? settingsOf(undefined)]));
+  }
+
+  /** Policies for (tenant, type) pairs, keyed `${tenantId}/${type}`; absent ones are missing. */
+  async findMany(
+    sql: Sql,
+    pairs: { tenantId: string; type: string }[],
+  ): Promise<Map<string, AiPolicy>> {
+    const rows = await sql.query<PolicyRow & { tenant_id: string }>(
+      `SELECT p.tenant_id, ${COLUMNS.split(', ')
+        .map((c) => `p.${c}`)
+        .join(', ')}
+       FROM ai_policies p JOIN unnest($1::uuid[], $2::text[]) AS k(t, ty)
+         ON p.tenant_id = k.t AND p.type = k.ty`,
+      [pairs.map((p) => p.tenantId), pairs.map((p) => p.type)],
+      'ai_policy_find_many',
+    );
+    return new Map(rows.map((r) => [`${r.tenant_id}/${r.type}`, fromRow(r)]));
   }
 
   async settings(tenantId: string): Promise<AiSettings> {

@@ -6,6 +6,7 @@ import { AI_CHAIN } from './ai-chain';
 import { AiActionRepository } from './ai-action.repository';
 import { AiActionScheduler } from './ai-action.scheduler';
 import { AiActionService } from './ai-action.service';
+import { AiSubmissions } from './ai-action.submissions';
 import { AiPolicyRepository } from './ai-policy.repository';
 import { AiPolicyService } from './ai-policy.service';
 import { AiActionsController, AiPoliciesController } from './ai-actions.controller';
@@ -18,6 +19,7 @@ const CORE = [
   AiActionRepository,
   AiActionScheduler,
   AiActionService,
+  AiSubmissions,
   AiPolicyRepository,
   AiPolicyService,
   ExecutorRegistry,

@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Database, DomainError, Metrics, Tx } from '@app/platform';
+import { Database, DomainError, GroupCommit, Metrics, Tx } from '@app/platform';
 import { EncodedEvents, EventStore } from './event-store';
 import { NewEvent } from './event-types';
 import { IdempotencyKeyRepository, idempotencySlot } from './idempotency-key.repository';
@@ -19,8 +19,6 @@ export interface IngestRequest {
 
 interface Submission extends IngestRequest {
   encoded: EncodedEvents;
-  resolve(answer: IngestAnswer): void;
-  reject(err: unknown): void;
 }
 
 const MAX_EVENTS_PER_COMMIT = 2000;
@@ -31,15 +29,7 @@ const MAX_JSON_CHARS_PER_COMMIT = 16 * 1024 * 1024;
 // 100-event batches: ratio to raw inserts 0.56-0.59 with two, 0.49-0.58 with one).
 const MAX_COMMITS_IN_FLIGHT = 2;
 
-/** PostgreSQL data exceptions (class 22) and integrity violations (class 23) come from input. */
 const slotOf = (s: IngestRequest) => idempotencySlot(s.tenantId, s.idempotency?.key ?? '');
-
-/** Deadlock or serialisation failure: the transaction can simply run again. */
-const isTransient = (err: unknown) =>
-  ['40P01', '40001'].includes(String((err as { code?: unknown }).code));
-
-const isInputError = (err: unknown) =>
-  /^2[23]/.test(String((err as { code?: unknown }).code ?? ''));
 
 const conflict = () =>
   new DomainError(
@@ -54,24 +44,31 @@ const conflict = () =>
  */
 @Injectable()
 export class EventIngestor implements OnApplicationShutdown {
-  private queue: Submission[] = [];
-  private inFlight = 0;
+  private readonly commits: GroupCommit<Submission, IngestAnswer>;
   /** Keys being processed by this process, so two requests with one key share one outcome. */
   private readonly pendingKeys = new Map<string, Promise<IngestAnswer>>();
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly store: EventStore,
     private readonly metrics: Metrics,
     private readonly keys: IdempotencyKeyRepository,
-  ) {}
+  ) {
+    this.commits = new GroupCommit<Submission, IngestAnswer>(db, (tx, b) => this.write(tx, b), {
+      maxInFlight: MAX_COMMITS_IN_FLIGHT,
+      limits: [
+        { weigh: (s) => s.events.length, max: MAX_EVENTS_PER_COMMIT },
+        { weigh: (s) => s.encoded.length, max: MAX_JSON_CHARS_PER_COMMIT },
+      ],
+    });
+  }
 
   /**
    * The HTTP server closes first, but a request whose client hung up can still be queued here:
    * finish it before the database pool closes (Events shuts down before Platform).
    */
-  async onApplicationShutdown(): Promise<void> {
-    while (this.inFlight || this.queue.length) await new Promise((r) => setTimeout(r, 10));
+  onApplicationShutdown(): Promise<void> {
+    return this.commits.drain();
   }
 
   ingest(request: IngestRequest): Promise<IngestAnswer> {
@@ -90,71 +87,23 @@ export class EventIngestor implements OnApplicationShutdown {
     return answer;
   }
 
-  private enqueue(request: IngestRequest): Promise<IngestAnswer> {
-    return new Promise<IngestAnswer>((resolve, reject) => {
-      // Encoded now, while earlier commits run, not in the commit's critical path.
-      const encoded = this.store.encode(request.events);
-      this.queue.push({ ...request, encoded, resolve, reject });
-      this.pump();
-    });
+  private async enqueue(request: IngestRequest): Promise<IngestAnswer> {
+    // Encoded now, while earlier commits run, not in the commit's critical path.
+    const encoded = this.store.encode(request.events);
+    return this.commits.submit({ ...request, encoded });
   }
 
-  private pump(): void {
-    while (this.inFlight < MAX_COMMITS_IN_FLIGHT && this.queue.length) {
-      const batch = this.takeBatch();
-      this.inFlight++;
-      void this.commit(batch).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-
-  private takeBatch(): Submission[] {
-    let events = 0;
-    let chars = 0;
-    let n = 0;
-    for (; n < this.queue.length; n++) {
-      const next = this.queue[n];
-      events += next.events.length;
-      chars += next.encoded.length;
-      if (n > 0 && (events > MAX_EVENTS_PER_COMMIT || chars > MAX_JSON_CHARS_PER_COMMIT)) break;
-    }
-    return this.queue.splice(0, n);
-  }
-
-  private async commit(batch: Submission[], tries = 3): Promise<void> {
-    const outcomes = new Map<Submission, IngestAnswer | DomainError>();
-    try {
-      await this.db.transaction(async (tx) => {
-        outcomes.clear();
-        const replays = await this.claimKeys(tx, batch);
-        for (const [s, outcome] of replays) outcomes.set(s, outcome);
-        const fresh = batch.filter((s) => !outcomes.has(s));
-        await this.store.appendEncoded(
-          tx,
-          fresh.map((s) => s.encoded),
-        );
-        for (const s of fresh) outcomes.set(s, s.answer);
-      });
-    } catch (err) {
-      if (tries > 1 && isTransient(err)) return this.commit(batch, tries - 1);
-      // One request's unstorable value must not fail the others it was grouped with.
-      if (batch.length > 1 && isInputError(err)) {
-        for (const s of batch) await this.commit([s]);
-        return;
-      }
-      for (const s of batch) s.reject(err);
-      return;
-    }
-    this.metrics.eventsAccepted.inc(
-      batch.reduce((n, s) => n + (outcomes.get(s) === s.answer ? s.events.length : 0), 0),
+  /** One batch's transaction: idempotency keys first, then the fresh requests' events. */
+  private async write(tx: Tx, batch: Submission[]): Promise<(IngestAnswer | DomainError)[]> {
+    const replays = await this.claimKeys(tx, batch);
+    const fresh = batch.filter((s) => !replays.has(s));
+    await this.store.appendEncoded(
+      tx,
+      fresh.map((s) => s.encoded),
     );
-    for (const s of batch) {
-      const outcome = outcomes.get(s)!;
-      if (outcome instanceof DomainError) s.reject(outcome);
-      else s.resolve(outcome);
-    }
+    const accepted = fresh.reduce((n, s) => n + s.events.length, 0);
+    tx.afterCommit(() => this.metrics.eventsAccepted.inc(accepted));
+    return batch.map((s) => replays.get(s) ?? s.answer);
   }
 
   /** Inserts the batch's keys; keys that already existed answer with their stored outcome. */

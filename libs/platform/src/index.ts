@@ -31,3 +31,4 @@ export * from './context/request-context';
 export * from './http/openapi';
 export * from './http/openapi-document';
 export * from './http/openapi-events';
+export * from './database/group-commit';

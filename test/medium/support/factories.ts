@@ -2,6 +2,8 @@ import { AuthContext, IdGenerator, SCOPES, Scope } from '@app/platform';
 import { EventStore, NewEvent } from '@app/events';
 import { ApiKeyService, TenantService } from '@app/identity';
 import { WebhookEndpointService } from '@app/webhooks/webhook-endpoint.service';
+import { AiActionService, AiPolicyService } from '@app/approvals';
+import type { PutPolicyDto, SubmitActionDto } from '@app/approvals/dto/ai-action.dto';
 import { MediumApp } from './medium-app';
 
 /** Builders for the medium tier: each makes real rows through the capability's own services. */
@@ -54,4 +56,28 @@ export const factories = (m: MediumApp) => ({
     await m.db.transaction((tx) => m.get(EventStore).append(tx, events));
     return events;
   },
+
+  /** Sets the tenant's risk policy for an action type (a new version each time). */
+  aiPolicy(tenant: { auth: AuthOf }, type: string, policy: PutPolicyDto) {
+    return m.get(AiPolicyService).put(tenant.auth, type, policy);
+  },
+
+  /** Submits an AI action with the tenant's key: autonomous, agent `agent-1`, unless overridden. */
+  aiAction(tenant: { auth: AuthOf }, overrides: Partial<SubmitActionDto> = {}) {
+    return m.get(AiActionService).submit(tenant.auth, {
+      type: 'crm.update',
+      initiator: 'autonomous',
+      agent: { id: 'agent-1', model: 'm' },
+      input: { dealId: 'd_1', amount: 100 },
+      ...overrides,
+    });
+  },
+
+  /** An approver: a second key of the tenant with the decide scope, as an AuthContext. */
+  async approver(tenant: { tenantId: string; auth: AuthOf }, name = 'approver') {
+    const key = await this.apiKey(tenant, ['ai-actions:decide'], name);
+    return { tenantId: tenant.tenantId, keyId: key.id, scopes: new Set<Scope>(key.scopes) };
+  },
 });
+
+type AuthOf = Parameters<ApiKeyService['create']>[0];
