@@ -367,6 +367,12 @@ export const ROUTES: Route[] = [
     id: 'endpoint',
   },
   {
+    name: 'endpoint test',
+    method: 'POST',
+    path: '/v1/webhooks/endpoints/{id}/test',
+    id: 'endpoint',
+  },
+  {
     name: 'endpoint recover',
     method: 'POST',
     path: '/v1/webhooks/endpoints/{id}/recover',
