@@ -12,12 +12,12 @@ import {
   Auth,
   AuthContext,
   decodeCursor,
+  decodeIdCursor,
   DomainError,
   encodeCursor,
   PageQuery,
   Scoped,
   toPage,
-  UUID_PATTERN,
   UuidParam,
 } from '@app/platform';
 import { EVENT_TYPE_PATTERN } from '@app/events';
@@ -38,14 +38,6 @@ import {
   AiSettingsDto,
   PolicyDto,
 } from './dto/ai-action-responses.dto';
-
-const idCursor = (cursor: string | undefined) =>
-  cursor === undefined
-    ? null
-    : decodeCursor<{ id: string }>(
-        cursor,
-        (v) => typeof v.id === 'string' && UUID_PATTERN.test(v.id),
-      ).id;
 
 const ActionId = () => ApiParam({ name: 'id', format: 'uuid', description: 'The action' });
 const BODY_ERRORS = [400, 404, 413, 415];
@@ -74,7 +66,7 @@ export class AiActionsController {
     const rows = await this.actions.list(
       auth.tenantId,
       { status, risk, type, agentId },
-      idCursor(q.cursor),
+      decodeIdCursor(q.cursor),
       q.limit + 1,
     );
     return toPage(

@@ -13,12 +13,11 @@ import {
   ApiProblems,
   Auth,
   AuthContext,
-  decodeCursor,
+  decodeIdCursor,
   encodeCursor,
   PageQuery,
   Scoped,
   toPage,
-  UUID_PATTERN,
   UuidParam,
 } from '@app/platform';
 import {
@@ -38,14 +37,6 @@ import {
 } from './dto/endpoint-responses.dto';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { toEndpointView, WebhookEndpointService } from './webhook-endpoint.service';
-
-const idCursor = (cursor: string | undefined) =>
-  cursor === undefined
-    ? null
-    : decodeCursor<{ id: string }>(
-        cursor,
-        (v) => typeof v.id === 'string' && UUID_PATTERN.test(v.id),
-      ).id;
 
 const EndpointId = () => ApiParam({ name: 'id', format: 'uuid', description: 'The endpoint' });
 const UNSAFE_URL = {
@@ -74,7 +65,7 @@ export class WebhooksController {
   @ApiPage(EndpointDto)
   @ApiProblems([400])
   async list(@Auth() auth: AuthContext, @Query() q: PageQuery) {
-    const rows = await this.endpoints.list(auth, idCursor(q.cursor), q.limit + 1);
+    const rows = await this.endpoints.list(auth, decodeIdCursor(q.cursor), q.limit + 1);
     return toPage(rows, q.limit, toEndpointView, (r) => encodeCursor({ id: r.id }));
   }
 
@@ -166,7 +157,7 @@ export class WebhooksController {
     @UuidParam('id') id: string,
     @Query() q: DeliveriesQuery,
   ) {
-    return this.deliveries.list(auth, id, q.status, idCursor(q.cursor), q.limit);
+    return this.deliveries.list(auth, id, q.status, decodeIdCursor(q.cursor), q.limit);
   }
 
   @Post('deliveries/:id/retry')

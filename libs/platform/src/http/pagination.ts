@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DomainError } from './domain-error';
+import { UUID_PATTERN } from '../time/clock';
 
 export class PageQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
@@ -42,6 +43,15 @@ export function decodeCursor<T>(
     // fall through
   }
   throw DomainError.invalid('cursor', 'cursor is malformed');
+}
+
+/** The id in an `{id}` cursor (lists ordered by time-ordered ids), or null on the first page. */
+export function decodeIdCursor(cursor: string | undefined): string | null {
+  if (cursor === undefined) return null;
+  return decodeCursor<{ id: string }>(
+    cursor,
+    (v) => typeof v.id === 'string' && UUID_PATTERN.test(v.id),
+  ).id;
 }
 
 /** Builds a page from limit+1 rows: the extra row only says whether there is a next page. */
