@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 bash scripts/services.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run -s build
+# The browser suites drive Debian's Chromium (playwright-core never downloads a browser here).
+command -v chromium >/dev/null || {
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+  else sudo apt-get install -y -qq chromium >/dev/null; fi
+}
 npx jest --config jest.config.js --silent --coverage
 node test/tools/coverage-by-lib.js
 npx jest --config test/jest-medium.config.js --runInBand
