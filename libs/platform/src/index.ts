@@ -32,3 +32,4 @@ export * from './http/openapi';
 export * from './http/openapi-document';
 export * from './http/openapi-events';
 export * from './database/group-commit';
+export * from './mail/mailer';

@@ -86,6 +86,20 @@ export class LedgerlineConfig {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL' })
   PUBLIC_BASE_URL?: string;
 
+  /** Outbound mail (consent confirmations, consented messages, approver notices). Unset: no mail. */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  /** The sender of every mail Ledgerline sends. */
+  @IsString()
+  MAIL_FROM = 'Ledgerline <no-reply@ledgerline.invalid>';
+
+  /** The HTTP provider that SMS and WhatsApp messages are POSTed to (behind the SSRF guard). */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL' })
+  SMS_PROVIDER_URL?: string;
+
   @Transform(toBool)
   @IsBoolean()
   WEBHOOK_ALLOW_HTTP = false;
