@@ -107,7 +107,12 @@ class Stack {
   }
 
   async startWorker() {
-    const child = spawn(process.execPath, [main('worker')], { env: this.env, stdio: 'inherit' });
+    const dir = process.env.BENCH_WORKER_PROF;
+    const profile = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+    const child = spawn(process.execPath, [...profile, main('worker')], {
+      env: this.env,
+      stdio: 'inherit',
+    });
     this.procs.push(child);
     await sleep(1500);
     return child;
@@ -126,7 +131,15 @@ class Stack {
   }
 
   async stop() {
-    for (const p of this.procs) p.kill('SIGKILL');
+    // Profiled runs (BENCH_WORKER_PROF) end with SIGTERM so the worker writes its profile.
+    const signal = process.env.BENCH_WORKER_PROF ? 'SIGTERM' : 'SIGKILL';
+    await Promise.all(
+      this.procs.map((p) => {
+        const exited = new Promise((resolve) => p.once('exit', resolve));
+        p.kill(signal);
+        return Promise.race([exited, sleep(15000)]);
+      }),
+    );
     await this.pool?.end();
     const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
     await admin.connect();
