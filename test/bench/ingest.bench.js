@@ -1,8 +1,10 @@
-// Ingestion: POST /v1/events (50 clients) and POST /v1/events/batch, against the same
-// machine's raw PostgreSQL inserts of the same events, measured in the same run.
+// Ingestion: POST /v1/events (32 clients) and POST /v1/events/batch, with the worker stopped and
+// running, against Emmett (the event store a team would pick instead, appending in-process) and
+// raw PostgreSQL inserts of the same events, all measured in alternating rounds of the same run.
 'use strict';
 const autocannon = require('autocannon');
 const { Stack, report, sampleEvent } = require('./lib');
+const { EmmettPeer } = require('./peers');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 12);
 const ROUNDS = 3;
@@ -83,50 +85,69 @@ async function interleaved(baselines, api) {
   return { raw, perSecond: ok / seconds, p50ms: mid('p50'), p99ms: mid('p99'), failed };
 }
 
+const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
+
+/** Single events (32 clients) and batches of 100 (8 clients), beside raw inserts and Emmett. */
+async function measure(stack, emmett, workerIs) {
+  const key = stack.tenant.apiKey;
+  const slice = SECONDS / ROUNDS;
+  const single = sampleEvent(1);
+  const batchBody = { events: Array.from({ length: 100 }, (_, i) => sampleEvent(i)) };
+  await cannon(`${stack.baseUrl}/v1/events`, key, single, 32, 2); // warm-up
+  await cannon(`${stack.baseUrl}/v1/events/batch`, key, batchBody, 8, 2);
+
+  const one = await interleaved(
+    [() => emmett.append(32, slice, 1), () => rawInserts(stack, 1, 32, slice / 2)],
+    () => cannon(`${stack.baseUrl}/v1/events`, key, single, 32, slice),
+  );
+  report(`ingest.single.worker_${workerIs}`, one.perSecond, 'events/s', one.raw[0], {
+    baselineIs: 'Emmett appendToStream in-process, 32 concurrent, one event each',
+    rawBaseline: Math.round(one.raw[1]),
+    ratioToRaw: ratio(one.perSecond, one.raw[1]),
+    rawIs: 'raw single-row INSERTs through pg, 32 concurrent',
+    p50ms: one.p50ms,
+    p99ms: one.p99ms,
+    failed: one.failed,
+    target: 'ratio >= 1.5',
+  });
+
+  const batch = await interleaved(
+    [
+      () => emmett.append(8, slice, 100),
+      () => rawInserts(stack, 100, 4, slice / 2),
+      // The same inserts one at a time: what one tenant's ordered stream can use at most.
+      () => rawInserts(stack, 100, 1, slice / 2),
+    ],
+    () => cannon(`${stack.baseUrl}/v1/events/batch`, key, batchBody, 8, slice),
+  );
+  const batchRate = batch.perSecond * 100;
+  const [peer, raw4, raw1] = batch.raw;
+  report(`ingest.batch.worker_${workerIs}`, batchRate, 'events/s', peer, {
+    baselineIs: 'Emmett appendToStream in-process, 8 concurrent, 100 events each',
+    rawBaseline: Math.round(raw4),
+    ratioToRaw: ratio(batchRate, raw4),
+    rawIs: 'raw 100-row multi-row INSERTs through pg, 4 concurrent',
+    rawSerialBaseline: Math.round(raw1),
+    ratioToSerial: ratio(batchRate, raw1),
+    p50ms: batch.p50ms,
+    p99ms: batch.p99ms,
+    failed: batch.failed,
+    target: 'ratio >= 1.5',
+  });
+}
+
 async function main() {
   const stack = await new Stack({ DATABASE_POOL_SIZE: '10' }).start({ worker: false });
+  const emmett = await new EmmettPeer(stack.id).start();
   try {
-    const key = stack.tenant.apiKey;
-    const slice = SECONDS / ROUNDS;
-    const single = sampleEvent(1);
-    const batchBody = { events: Array.from({ length: 100 }, (_, i) => sampleEvent(i)) };
-    await cannon(`${stack.baseUrl}/v1/events`, key, single, 50, 2); // warm-up
-    await cannon(`${stack.baseUrl}/v1/events/batch`, key, batchBody, 8, 2);
-
-    const one = await interleaved([() => rawInserts(stack, 1, 50, slice / 2)], () =>
-      cannon(`${stack.baseUrl}/v1/events`, key, single, 50, slice),
-    );
-    report('ingest.single', one.perSecond, 'events/s', one.raw[0], {
-      baselineIs: 'raw single-row INSERTs through pg, 50 concurrent, pool 10',
-      p50ms: one.p50ms,
-      p99ms: one.p99ms,
-      failed: one.failed,
-      target: 2000,
-    });
-
-    const batch = await interleaved(
-      [
-        () => rawInserts(stack, 100, 4, slice / 2),
-        // The same inserts one at a time: what one tenant's ordered stream can use at most.
-        () => rawInserts(stack, 100, 1, slice / 2),
-      ],
-      () => cannon(`${stack.baseUrl}/v1/events/batch`, key, batchBody, 8, slice),
-    );
-    const batchRate = batch.perSecond * 100;
-    const [raw4, raw1] = batch.raw;
-    report('ingest.batch', batchRate, 'events/s', raw4, {
-      baselineIs: 'raw 100-row multi-row INSERTs through pg, 4 concurrent',
-      rawSerialBaseline: Math.round(raw1),
-      ratioToSerial: Math.round((batchRate / raw1) * 1000) / 1000,
-      p50ms: batch.p50ms,
-      p99ms: batch.p99ms,
-      failed: batch.failed,
-      target: 15000,
-    });
+    await measure(stack, emmett, 'stopped');
+    await stack.startWorker();
+    await measure(stack, emmett, 'running');
     const [{ n }] = await stack.query('SELECT count(*)::int AS n FROM events');
     process.stderr.write(`events committed: ${n}\n`);
   } finally {
     await stack.stop();
+    await emmett.stop();
   }
 }
 
