@@ -97,7 +97,9 @@ class Stack {
 
   async startApi() {
     this.port = await freePort();
-    const child = spawn(process.execPath, [main('api')], {
+    const dir = process.env.BENCH_API_PROF;
+    const profile = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+    const child = spawn(process.execPath, [...profile, main('api')], {
       env: { ...this.env, PORT: String(this.port) },
       stdio: 'inherit',
     });
@@ -131,8 +133,9 @@ class Stack {
   }
 
   async stop() {
-    // Profiled runs (BENCH_WORKER_PROF) end with SIGTERM so the worker writes its profile.
-    const signal = process.env.BENCH_WORKER_PROF ? 'SIGTERM' : 'SIGKILL';
+    // Profiled runs (BENCH_API_PROF, BENCH_WORKER_PROF) end with SIGTERM so the worker writes its profile.
+    const profiled = process.env.BENCH_API_PROF || process.env.BENCH_WORKER_PROF;
+    const signal = profiled ? 'SIGTERM' : 'SIGKILL';
     await Promise.all(
       this.procs.map((p) => {
         const exited = new Promise((resolve) => p.once('exit', resolve));

@@ -32,6 +32,7 @@ export class DeliveryScheduler {
           deliveryId: d.id,
           attempt: d.attemptCount,
           endpointId: d.endpointId,
+          eventId: d.eventId,
         },
         opts: delayMs > 0 ? { delay: delayMs } : undefined,
       })),

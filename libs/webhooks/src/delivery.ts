@@ -37,6 +37,7 @@ export interface DueDelivery {
   tenantId: string;
   id: string;
   endpointId: string;
+  eventId: string;
   attemptCount: number;
   status: DeliveryStatus;
 }

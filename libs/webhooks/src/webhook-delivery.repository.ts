@@ -33,15 +33,19 @@ interface AttemptRow {
   response_body: string | null;
 }
 
-type DueRow = Pick<DeliveryRow, 'tenant_id' | 'id' | 'endpoint_id' | 'attempt_count' | 'status'>;
+type DueRow = Pick<
+  DeliveryRow,
+  'tenant_id' | 'id' | 'endpoint_id' | 'event_id' | 'attempt_count' | 'status'
+>;
 
-const DUE_COLUMNS = 'tenant_id, id, endpoint_id, attempt_count, status';
+const DUE_COLUMNS = 'tenant_id, id, endpoint_id, event_id, attempt_count, status';
 
 function toDue(r: DueRow): DueDelivery {
   return {
     tenantId: r.tenant_id,
     id: r.id,
     endpointId: r.endpoint_id,
+    eventId: r.event_id,
     attemptCount: r.attempt_count,
     status: r.status,
   };

@@ -57,10 +57,12 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
   }
 
   async process(job: Job<DeliveryJob>, token?: string): Promise<void> {
-    const { tenantId, deliveryId, attempt, endpointId } = job.data;
+    const { tenantId, deliveryId, attempt, endpointId, eventId } = job.data;
     // A slow endpoint's delivery stays due in PostgreSQL, where the slow lane takes it.
     const slot = await this.lanes.admit(tenantId, endpointId);
     if (!slot) return;
+    // The event loads while the claim runs: one round trip less on every attempt's path.
+    const event = eventId ? this.loadEvent(tenantId, eventId) : undefined;
     try {
       // A stale or duplicate job, a disabled endpoint or a delivery that moved on claims nothing.
       const claimed = await this.deliveries.claimForAttempt(
@@ -77,7 +79,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
-      await this.deliver(claimed, slot);
+      await this.deliver(claimed, slot, claimed.eventId === eventId ? event : undefined);
     } finally {
       slot.release();
     }
@@ -91,11 +93,15 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
     await this.deliver(claimed);
   }
 
-  private async deliver(claimed: ClaimedAttempt, slot?: LaneSlot): Promise<void> {
+  private async deliver(
+    claimed: ClaimedAttempt,
+    slot?: LaneSlot,
+    loading?: Promise<StoredEvent | null>,
+  ): Promise<void> {
     const { endpoint, deliveryId, eventId } = claimed;
     const { tenantId } = endpoint;
     slot?.sending();
-    const event = await this.eventLoads.call({ tenantId, id: eventId });
+    const event = await (loading ?? this.loadEvent(tenantId, eventId));
     const sent = event
       ? await this.sender.send(endpoint, deliveryId, event)
       : failed('event_erased', Date.now());
@@ -110,6 +116,13 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
       this.metrics.deliveryLatency.observe((Date.now() - event.receivedAt.getTime()) / 1000);
     }
     if (backToFastLane) await this.scheduler.enqueueDue(tenantId, endpoint.id, `f${Date.now()}`);
+  }
+
+  /** Batched with the other attempts' loads; a failed load surfaces only where it is awaited. */
+  private loadEvent(tenantId: string, id: string): Promise<StoredEvent | null> {
+    const loading = this.eventLoads.call({ tenantId, id });
+    loading.catch(() => undefined);
+    return loading;
   }
 
   private async loadEvents(keys: EventKey[]): Promise<(StoredEvent | null)[]> {
@@ -127,10 +140,8 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
   }
 
   /** Records the attempt, then queues the next one only if the decision left it pending. */
-  private async record(
-    { endpoint, deliveryId, attempt }: ClaimedAttempt,
-    sent: SentAttempt,
-  ): Promise<void> {
+  private async record(claimed: ClaimedAttempt, sent: SentAttempt): Promise<void> {
+    const { endpoint, deliveryId, attempt } = claimed;
     this.metrics.deliveries.inc({ outcome: sent.error ?? 'succeeded' });
     const { moved, decision } = await this.recorder.record({
       tenantId: endpoint.tenantId,
@@ -151,6 +162,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
           tenantId: endpoint.tenantId,
           id: deliveryId,
           endpointId: endpoint.id,
+          eventId: claimed.eventId,
           attemptCount: attempt + 1,
           status: 'pending',
         },

@@ -28,6 +28,8 @@ export interface DeliveryJob {
   /** The delivery's attempt count when this job was made; a stale job finds it moved on. */
   attempt: number;
   endpointId: string;
+  /** Lets the dispatcher load the event while it claims (absent in jobs queued before it was). */
+  eventId?: string;
 }
 
 /** One AI action, by tenant and id. */
