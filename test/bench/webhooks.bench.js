@@ -3,6 +3,7 @@
 // Each run first warms up (the worker meets the endpoints), then drains a backlog with a fresh worker.
 'use strict';
 const http = require('node:http');
+const { createHmac, randomBytes, randomUUID } = require('node:crypto');
 const { request, Agent } = require('undici');
 const {
   Stack,
@@ -40,18 +41,37 @@ function receiver() {
   );
 }
 
+/**
+ * What a hand-written sender does at best: 64 keep-alive connections, each POST a fresh body
+ * signed as Standard Webhooks signs (HMAC-SHA256 over id.timestamp.body).
+ */
 async function rawPosts(port, seconds) {
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30000 });
-  const body = JSON.stringify({ type: 'invoice.paid', data: sampleEvent(1) });
+  const secret = randomBytes(32);
   let n = 0;
   const deadline = Date.now() + seconds * 1000;
   const loop = async () => {
     while (Date.now() < deadline) {
+      const id = randomUUID();
+      const timestamp = Math.floor(Date.now() / 1000);
+      const body = JSON.stringify({
+        type: 'invoice.paid',
+        timestamp: new Date().toISOString(),
+        data: sampleEvent(n),
+      });
+      const signature = createHmac('sha256', secret)
+        .update(`${id}.${timestamp}.${body}`)
+        .digest('base64');
       const res = await request(`http://127.0.0.1:${port}/raw`, {
         method: 'POST',
         body,
         dispatcher: agent,
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': `v1,${signature}`,
+        },
       });
       await res.body.text();
       n++;
@@ -83,7 +103,7 @@ async function deliveryRate(stack, seen, total) {
   return (seen.healthy - c0) / ((Date.now() - t0) / 1000);
 }
 
-async function run(withSlow) {
+async function run(withSlow, { latency: measureLatency = true } = {}) {
   const { server, seen, port } = await receiver();
   const stack = await new Stack({ WEBHOOK_TIMEOUT_MS: '15000' }).start({ worker: false });
   try {
@@ -100,7 +120,7 @@ async function run(withSlow) {
     await stack.startWorker();
     const rate = await deliveryRate(stack, seen, EVENTS);
     let latency = null;
-    if (!withSlow) {
+    if (!withSlow && measureLatency) {
       await waitFor('all delivered', async () => seen.healthy >= WARM_UP + EVENTS, 600000);
       seen.track = true;
       await publishPaced(stack, 200, 10);
@@ -120,8 +140,8 @@ async function main() {
   healthy.server.close();
   report('webhooks.throughput', healthy.rate, 'deliveries/s', raw, {
     events: EVENTS,
-    baselineIs: 'raw keep-alive POSTs, 64 concurrent',
-    target: 1500,
+    baselineIs: 'raw signed keep-alive POSTs to the same receiver, 64 concurrent',
+    target: 'ratio >= 0.5 and >= 1500/s',
   });
   report('webhooks.latency_p50', percentile(healthy.latency, 50), 'ms', null, {
     rate: '200 events/s',
@@ -130,10 +150,20 @@ async function main() {
     rate: '200 events/s',
     target: '< 300',
   });
-  await sleep(500);
-  const slow = await run(true);
-  report('webhooks.with_slow_endpoint', slow.rate, 'deliveries/s', healthy.rate, {
-    note: 'healthy endpoint while another answers after 5 s; baseline = same figure without it',
+  // Held in the median of three runs, each against a healthy-only run just before it.
+  const ratios = [];
+  for (let i = 0; i < 3; i++) {
+    const alone = i === 0 ? healthy : await run(false, { latency: false });
+    if (i > 0) alone.server.close();
+    await sleep(500);
+    const slow = await run(true);
+    ratios.push({ ratio: slow.rate / alone.rate, slow: slow.rate, alone: alone.rate });
+  }
+  ratios.sort((a, b) => a.ratio - b.ratio);
+  const median = ratios[1];
+  report('webhooks.with_slow_endpoint', median.slow, 'deliveries/s', median.alone, {
+    note: 'healthy endpoint while another answers after 5 s; baseline = same figure without it, median of three',
+    ratios: ratios.map((r) => Math.round(r.ratio * 1000) / 1000),
     target: 'ratio >= 0.9',
   });
 }
