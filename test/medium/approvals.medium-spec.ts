@@ -1,6 +1,7 @@
 import {
   AiActionExecutor,
   AiActionService,
+  AiPolicyRepository,
   AiPolicyService,
   ApprovalsModule,
   ExecutionRequest,
@@ -131,6 +132,33 @@ describe('approvals (medium: executor registry and ExecutorRunner on real Postgr
     await settings.putSettings(tenant.auth, { paused: false, reason: 'over' });
     expect(await m.get(ExecutorRunner).run(ref)).toBe('executed');
     expect(executor.calls).toHaveLength(1);
+  });
+
+  it('makes the first pause ever wait for a submission that read "not paused"', async () => {
+    const tenant = await make.tenant(); // no kill-switch row yet
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let read!: () => void;
+    const hasRead = new Promise<void>((r) => (read = r));
+    const submission = m.db.transaction(async (tx) => {
+      const s = await m.get(AiPolicyRepository).settingsForShare(tx, tenant.tenantId);
+      expect(s).toEqual({ paused: false, reason: null, updatedAt: null });
+      read();
+      await held;
+      order.push('submission committed');
+    });
+    await hasRead;
+    const pause = m
+      .get(AiPolicyService)
+      .putSettings(tenant.auth, { paused: true, reason: 'incident' })
+      .then(() => order.push('paused'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(order).toEqual([]); // the pause waits for the submission's lock
+    release();
+    await Promise.all([submission, pause]);
+    expect(order).toEqual(['submission committed', 'paused']);
+    expect((await m.get(AiPolicyService).settings(tenant.tenantId)).paused).toBe(true);
   });
 
   it('never executes an expired action', async () => {

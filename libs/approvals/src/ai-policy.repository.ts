@@ -30,7 +30,7 @@ export interface AiSettings {
 interface SettingsRow {
   paused: boolean;
   reason: string | null;
-  updated_at: Date;
+  updated_at: Date | null;
 }
 
 const settingsOf = (row: SettingsRow | undefined): AiSettings =>
@@ -96,26 +96,38 @@ export class AiPolicyRepository {
    * transactions that read "not paused", and later ones read "paused".
    */
   async settingsForShare(tx: Tx, tenantId: string): Promise<AiSettings> {
-    const [row] = await tx.query<{ paused: boolean; reason: string | null; updated_at: Date }>(
-      `SELECT paused, reason, updated_at FROM ai_settings WHERE tenant_id = $1 FOR SHARE`,
-      [tenantId],
-      'ai_settings_share',
-    );
-    return row
-      ? { paused: row.paused, reason: row.reason, updatedAt: row.updated_at }
-      : { paused: false, reason: null, updatedAt: null };
+    return (await this.settingsForShareMany(tx, [tenantId])).get(tenantId)!;
   }
 
-  /** The same for several tenants at once (a batch of submissions), by tenant id. */
+  /**
+   * The same for several tenants at once (a batch of submissions), by tenant id. A tenant
+   * without a row gets one (never set, not paused) and it is held like any other: with nothing
+   * to lock, the first pause ever would not wait for the submissions that read "not paused".
+   */
   async settingsForShareMany(tx: Tx, tenantIds: string[]): Promise<Map<string, AiSettings>> {
+    const found = await this.lockSettings(tx, tenantIds);
+    const missing = tenantIds.filter((t) => !found.has(t));
+    if (missing.length) {
+      await tx.query(
+        `INSERT INTO ai_settings (tenant_id, paused, reason, updated_at)
+         SELECT t, false, null, null FROM unnest($1::uuid[]) AS t
+         ON CONFLICT ON CONSTRAINT ai_settings_pk DO NOTHING`,
+        [missing],
+        'ai_settings_create',
+      );
+      for (const [t, s] of await this.lockSettings(tx, missing)) found.set(t, s);
+    }
+    return new Map(tenantIds.map((t) => [t, found.get(t) ?? settingsOf(undefined)]));
+  }
+
+  private async lockSettings(tx: Tx, tenantIds: string[]): Promise<Map<string, AiSettings>> {
     const rows = await tx.query<SettingsRow & { tenant_id: string }>(
       `SELECT tenant_id, paused, reason, updated_at FROM ai_settings
        WHERE tenant_id = ANY($1::uuid[]) ORDER BY tenant_id FOR SHARE`,
       [tenantIds],
       'ai_settings_share_many',
     );
-    const found = new Map(rows.map((r) => [r.tenant_id, settingsOf(r)]));
-    return new Map(tenantIds.map((t) => [t, found.get(t) ?? settingsOf(undefined)]));
+    return new Map(rows.map((r) => [r.tenant_id, settingsOf(r)]));
   }
 
   /** Policies for (tenant, type) pairs, keyed `${tenantId}/${type}`; absent ones are missing. */
@@ -136,14 +148,12 @@ export class AiPolicyRepository {
   }
 
   async settings(tenantId: string): Promise<AiSettings> {
-    const [row] = await this.db.query<{ paused: boolean; reason: string | null; updated_at: Date }>(
+    const [row] = await this.db.query<SettingsRow>(
       `SELECT paused, reason, updated_at FROM ai_settings WHERE tenant_id = $1`,
       [tenantId],
       'ai_settings_get',
     );
-    return row
-      ? { paused: row.paused, reason: row.reason, updatedAt: row.updated_at }
-      : { paused: false, reason: null, updatedAt: null };
+    return settingsOf(row);
   }
 
   /** Sets the kill switch; answers the previous state (read under the row lock). */

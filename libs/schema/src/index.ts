@@ -6,7 +6,7 @@ import {
   EndpointSlowLane1764000000006,
   EndpointStartPosition1764000001005,
 } from '@app/webhooks';
-import { CreateAiActions1764000000051 } from '@app/approvals';
+import { AiSettingsRowPerTenant1764000001051, CreateAiActions1764000000051 } from '@app/approvals';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -19,6 +19,7 @@ export const ALL_MIGRATIONS = [
   AuditSigningKeys1764000000041,
   CreateAiActions1764000000051,
   EndpointStartPosition1764000001005,
+  AiSettingsRowPerTenant1764000001051,
 ];
 
 export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);
