@@ -74,7 +74,6 @@ interface CanonicalJson {
   entryJcs(entry: object): string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-implied-eval -- our own constant source, see above
 const compiled = new Function(
   `${CANONICAL_JSON_SOURCE}; return { jcs, entryJcs };`,
 )() as CanonicalJson;
