@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LedgerlineConfig } from '@app/platform';
 import {
   AuditChainVerifier,
@@ -6,10 +9,12 @@ import {
   AuditModule,
   CheckpointService,
   GENESIS_HASH,
+  fromRow,
   hashEntry,
 } from '@app/audit';
 import { AuditSigningKeys } from '@app/audit/keys/audit-signing-keys';
 import { MediumApp } from './support/medium-app';
+import { chainTool } from '../support/audit-chain';
 
 const N = 300;
 
@@ -88,7 +93,18 @@ describe('audit verify in parallel ranges (medium: real PostgreSQL, worker threa
     walk = make({ AUDIT_VERIFY_PARALLEL_FROM: Number.MAX_SAFE_INTEGER });
     parallel = (threads) => make({ AUDIT_VERIFY_PARALLEL_FROM: 1, AUDIT_VERIFY_THREADS: threads });
   });
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'audit-verify-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterAll(() => m?.stop());
+
+  /** The tenant's rows as the export writes them. */
+  async function exportFile(tenantId: string): Promise<string> {
+    const rows = await m.get(AuditEntryRepository).page(tenantId, 'main', 0, 100000);
+    const file = join(dir, `${tenantId}.ndjson`);
+    writeFileSync(file, rows.map((r) => `${JSON.stringify(fromRow(r))}\n`).join(''));
+    return file;
+  }
 
   async function store(
     tenantId: string,
@@ -241,6 +257,18 @@ describe('audit verify in parallel ranges (medium: real PostgreSQL, worker threa
       for (const threads of threadCounts) {
         expect(await parallel(threads).verify(tenantId, 'main')).toEqual(expected);
       }
+      // The standalone verifier, in one pass and in byte ranges of about five lines.
+      const file = await exportFile(tenantId);
+      const onePass = await chainTool.verify(file, undefined, undefined, {
+        parallelFromBytes: Infinity,
+      });
+      expect(
+        await chainTool.verify(file, undefined, undefined, {
+          parallelFromBytes: 0,
+          threads: threadCounts[0],
+          ranges: 60,
+        }),
+      ).toEqual(onePass);
     },
   );
 });
