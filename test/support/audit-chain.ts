@@ -15,7 +15,13 @@ export interface ChainCheck {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const chainTool = require('../tools/verify-chain.js') as {
   /** `keysFile`: one public key (PEM) or the list of every key that signed. */
-  verify(exportFile: string, keysFile?: string, checkpointsFile?: string): Promise<ChainCheck>;
+  verify(
+    exportFile: string,
+    keysFile?: string,
+    checkpointsFile?: string,
+    /** Threads, and from which size (bytes) and in how many ranges the export is cut. */
+    options?: { threads?: number; parallelFromBytes?: number; ranges?: number },
+  ): Promise<ChainCheck>;
   /** The SPEC section 4 hash of an entry. */
   entryHash(entry: object): string;
   /** Lowercase hex SHA-256 of the key's SPKI DER. */

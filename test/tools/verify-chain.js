@@ -2,7 +2,7 @@
 // Standalone audit-chain verifier: an auditor can copy this file alone.
 // Needs only Node's crypto and an RFC 8785 (JCS) library: `npm install canonicalize`.
 //
-//   node verify-chain.js export.ndjson [keys checkpoints.json]
+//   node verify-chain.js [--threads N] export.ndjson [keys checkpoints.json]
 //
 // Recomputes every hash of a Ledgerline export (hash = SHA-256(32 raw bytes of prevHash ||
 // UTF-8(JCS(entry without hash and prevHash)))), checks the links and seq 1..n, and, when given
@@ -18,10 +18,17 @@
 // were first used, not a fresh copy read through the database), since whoever owns the database
 // can list keys of their own. The service itself lists only keys it endorsed (sealed under its
 // master key), but this tool cannot check endorsements: it never holds the master key.
+//
+// Speed: each entry's hash depends only on its own line, so a large export is cut into byte
+// ranges at line ends and recomputed on worker threads (--threads, default one per core, at most
+// 4); the links and seqs at the seams are checked here in file order, so the first break and its
+// reason are the ones a line-by-line pass reports.
 'use strict';
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const readline = require('node:readline');
+const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
 const jcsModule = require('canonicalize');
 const jcs = typeof jcsModule === 'function' ? jcsModule : jcsModule.default;
 
@@ -85,8 +92,19 @@ function loadCheckpoints(keysFile, checkpointsFile) {
   return checkpoints;
 }
 
-async function verify(exportFile, keysFile, checkpointsFile) {
+/** Exports smaller than this are checked in one pass on this thread. */
+const PARALLEL_FROM_BYTES = 4 * 1024 * 1024;
+/** At least this many byte ranges per thread, of at most RANGE_BYTES each (memory stays flat). */
+const RANGES_PER_THREAD = 4;
+const RANGE_BYTES = 8 * 1024 * 1024;
+
+async function verify(exportFile, keysFile, checkpointsFile, options = {}) {
   const checkpoints = loadCheckpoints(keysFile, checkpointsFile);
+  const threads = options.threads || Math.min(4, os.availableParallelism());
+  const { size } = fs.statSync(exportFile);
+  if (size >= (options.parallelFromBytes ?? PARALLEL_FROM_BYTES)) {
+    return verifyInParallel(exportFile, size, checkpoints, threads, options.ranges);
+  }
   const lines = readline.createInterface({
     input: fs.createReadStream(exportFile),
     crlfDelay: Infinity,
@@ -112,15 +130,183 @@ async function verify(exportFile, keysFile, checkpointsFile) {
   return { ok: true, entries, head: { seq: expected - 1, hash: prevHash } };
 }
 
+/** Byte offsets where ranges start: about equal parts, each moved to just after a line end. */
+function rangeStarts(file, size, parts) {
+  const fd = fs.openSync(file, 'r');
+  const starts = [0];
+  const buf = Buffer.alloc(64 * 1024);
+  try {
+    for (let i = 1; i < parts; i++) {
+      let pos = Math.max(Math.floor((size * i) / parts), starts[starts.length - 1]);
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) {
+          pos = size;
+          break;
+        }
+        const nl = buf.subarray(0, n).indexOf(10);
+        if (nl >= 0) {
+          pos += nl + 1;
+          break;
+        }
+        pos += n;
+      }
+      if (pos < size && pos > starts[starts.length - 1]) starts.push(pos);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return starts;
+}
+
+/**
+ * One byte range, checked as a line-by-line pass would from its first entry on. Its first line's
+ * seq and prevHash are left to the caller (the seam), which knows what comes before.
+ */
+function checkRange(file, start, end, checkpoints) {
+  const out = { first: null, lastSeq: null, lastHash: null, entries: 0, broke: null };
+  const fd = fs.openSync(file, 'r');
+  const text = Buffer.alloc(end - start);
+  try {
+    let off = 0;
+    while (off < text.length) {
+      const n = fs.readSync(fd, text, off, text.length - off, start + off);
+      if (n === 0) break;
+      off += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  const lines = text.toString('utf8').split('\n');
+  let prevHash = null;
+  let expected = null;
+  for (let line of lines) {
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (!line.trim()) continue;
+    const entry = JSON.parse(line);
+    const fail = (reason, seq = entry.seq) => {
+      out.broke = { seq, reason, entries: out.entries };
+      return out;
+    };
+    if (expected === null) {
+      out.first = { seq: entry.seq, prevHash: entry.prevHash };
+      if (typeof entry.seq !== 'number') return fail('sequence_gap', null);
+    } else {
+      if (entry.seq !== expected) return fail('sequence_gap', expected);
+      if (entry.prevHash !== prevHash) {
+        out.entries++;
+        return fail('prev_hash_mismatch');
+      }
+    }
+    out.entries++;
+    if (entryHash(entry) !== entry.hash) return fail('hash_mismatch');
+    const c = checkpoints.get(entry.seq);
+    if (c && (!c.ok || c.hash !== entry.hash)) return fail('checkpoint_mismatch');
+    prevHash = entry.hash;
+    expected = entry.seq + 1;
+    out.lastSeq = entry.seq;
+    out.lastHash = entry.hash;
+  }
+  return out;
+}
+
+async function verifyInParallel(file, size, checkpoints, threads, rangeCount) {
+  const starts = rangeStarts(
+    file,
+    size,
+    rangeCount || Math.max(threads * RANGES_PER_THREAD, Math.ceil(size / RANGE_BYTES)),
+  );
+  const ranges = starts.map((s, i) => [s, i + 1 < starts.length ? starts[i + 1] : size]);
+  const results = new Array(ranges.length);
+  let next = 0;
+  let stopAt = ranges.length; // no range after one with a break is started
+  const cps = [...checkpoints];
+  const runOn = (worker) =>
+    new Promise((resolve, reject) => {
+      const take = () => {
+        if (next >= ranges.length || next > stopAt) return resolve();
+        const index = next++;
+        worker.once('message', (msg) => {
+          // An unreadable line counts only if no break comes before it: kept in order.
+          results[index] = msg.error ? { error: msg.error } : msg.result;
+          if (msg.error || msg.result.broke) stopAt = Math.min(stopAt, index);
+          take();
+        });
+        worker.postMessage({ file, start: ranges[index][0], end: ranges[index][1] });
+      };
+      worker.once('error', reject);
+      take();
+    });
+  const workers = Array.from(
+    { length: Math.min(threads, ranges.length) },
+    () => new Worker(__filename, { workerData: { verifyChainRanges: true, checkpoints: cps } }),
+  );
+  try {
+    await Promise.all(workers.map(runOn));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  // The seams, in file order: each range's first entry must come right after the one before.
+  let prevHash = '0'.repeat(64);
+  let expected = 1;
+  let entries = 0;
+  for (const r of results) {
+    if (!r) break; // only after a range with a break
+    if (r.error) throw new Error(r.error);
+    if (r.first === null) continue; // blank lines only
+    if (r.first.seq !== expected) {
+      return { ok: false, entries, firstBreak: { seq: expected, reason: 'sequence_gap' } };
+    }
+    if (r.first.prevHash !== prevHash) {
+      return {
+        ok: false,
+        entries: entries + 1,
+        firstBreak: { seq: expected, reason: 'prev_hash_mismatch' },
+      };
+    }
+    if (r.broke) {
+      return {
+        ok: false,
+        entries: entries + r.broke.entries,
+        firstBreak: { seq: r.broke.seq, reason: r.broke.reason },
+      };
+    }
+    entries += r.entries;
+    expected = r.lastSeq + 1;
+    prevHash = r.lastHash;
+  }
+  return { ok: true, entries, head: { seq: expected - 1, hash: prevHash } };
+}
+
+if (!isMainThread && workerData && workerData.verifyChainRanges) {
+  const checkpoints = new Map(workerData.checkpoints);
+  parentPort.on('message', ({ file, start, end }) => {
+    try {
+      parentPort.postMessage({ result: checkRange(file, start, end, checkpoints) });
+    } catch (err) {
+      parentPort.postMessage({ error: err.message });
+    }
+  });
+}
+
 module.exports = { verify, entryHash, keyIdOf };
 
-if (require.main === module) {
-  const [file, keys, checkpoints] = process.argv.slice(2);
-  if (!file) {
-    process.stderr.write('usage: node verify-chain.js export.ndjson [keys checkpoints.json]\n');
+if (isMainThread && require.main === module) {
+  const args = process.argv.slice(2);
+  const options = {};
+  const t = args.indexOf('--threads');
+  if (t >= 0) {
+    options.threads = Number(args[t + 1]);
+    args.splice(t, 2);
+  }
+  const [file, keys, checkpoints] = args;
+  if (!file || (t >= 0 && !(options.threads >= 1))) {
+    process.stderr.write(
+      'usage: node verify-chain.js [--threads N] export.ndjson [keys checkpoints.json]\n',
+    );
     process.exit(2);
   }
-  verify(file, keys, checkpoints).then((result) => {
+  verify(file, keys, checkpoints, options).then((result) => {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     process.exit(result.ok ? 0 : 1);
   });

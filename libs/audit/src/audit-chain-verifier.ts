@@ -1,9 +1,11 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { Metrics } from '@app/platform';
+import { LedgerlineConfig, Metrics } from '@app/platform';
 import { AuditEntryRepository } from './audit-entry.repository';
 import { AuditEntryRow, ChainName, fromRow, GENESIS_HASH, hashEntry } from './audit-entry';
 import { CheckedCheckpoint, CheckpointService } from './checkpoint.service';
 import { AuditSigningKeys } from './keys/audit-signing-keys';
+import { SigningKeyRing } from './keys/signing-key-ring';
+import { checkRangesInParallel, verifyThreads } from './chain-range-worker';
 
 export type BreakReason =
   'hash_mismatch' | 'prev_hash_mismatch' | 'sequence_gap' | 'checkpoint_mismatch';
@@ -47,6 +49,7 @@ export class AuditChainVerifier {
     private readonly checkpoints: CheckpointService,
     private readonly keys: AuditSigningKeys,
     @Optional() private readonly metrics?: Metrics,
+    @Optional() private readonly config?: LedgerlineConfig,
   ) {}
 
   async verify(
@@ -73,6 +76,9 @@ export class AuditChainVerifier {
     // row at all, every row present is checked.
     const bound = head ? Math.max(head.seq, signedUpTo) : Number.MAX_SAFE_INTEGER;
     const total = Math.max(head?.seq ?? 0, signedUpTo);
+    if (head && this.config && bound >= this.config.AUDIT_VERIFY_PARALLEL_FROM) {
+      return this.checkInParallel(tenantId, chain, head, bound, ring, onProgress);
+    }
     const walk: Walk = { expectedSeq: 1, prevHash: GENESIS_HASH, entries: 0, hashAtHead: null };
     const result = (b: Break | null): VerifyResult =>
       b
@@ -109,6 +115,65 @@ export class AuditChainVerifier {
       onProgress?.(walk.entries, Math.max(total, walk.entries));
     }
     return result(this.checkEnd(walk, total, head));
+  }
+
+  /**
+   * The same check split into seq ranges recomputed on worker threads: each entry's hash depends
+   * only on its own row and its stored prev_hash, so only the links at the seams between ranges
+   * are left to check here, in seq order, which keeps the first break and its reason exactly
+   * what the walk above reports.
+   */
+  private async checkInParallel(
+    tenantId: string,
+    chain: ChainName,
+    head: { seq: number; hash: string },
+    bound: number,
+    ring: SigningKeyRing,
+    onProgress?: (checked: number, total: number) => void,
+  ): Promise<VerifyResult> {
+    const signed = await this.checkpoints.inRange(tenantId, chain, 0, bound, ring);
+    let prevHash = GENESIS_HASH;
+    let hashAtHead: string | null = null;
+    let broke: Break | null = null;
+    await checkRangesInParallel(
+      {
+        dbUrl: this.config!.DATABASE_URL,
+        pgPath: require.resolve('pg'),
+        tenantId,
+        chain,
+        headSeq: head.seq,
+        checkpoints: [...signed].map(([seq, c]) => [seq, c.valid ? c.hash : '']),
+        upTo: bound,
+        threads: verifyThreads(this.config!.AUDIT_VERIFY_THREADS),
+      },
+      (range) => {
+        const gapAtStart = range.broke?.reason === 'sequence_gap' && range.broke.seq === range.from;
+        if (!gapAtStart && range.firstPrev !== prevHash) {
+          broke = { seq: range.from, reason: 'prev_hash_mismatch' };
+        } else if (range.broke) {
+          broke = range.broke;
+        }
+        if (broke) return false;
+        prevHash = range.lastHash!;
+        hashAtHead ??= range.hashAtHead;
+        onProgress?.(range.to, bound);
+        return true;
+      },
+    );
+    const found = broke as Break | null;
+    if (found) {
+      const entries = found.reason === 'sequence_gap' ? found.seq - 1 : found.seq;
+      return { ok: false, chain, entries, firstBreak: found };
+    }
+    if (head.seq > 0 && hashAtHead !== head.hash) {
+      return {
+        ok: false,
+        chain,
+        entries: bound,
+        firstBreak: { seq: head.seq, reason: 'hash_mismatch' },
+      };
+    }
+    return { ok: true, chain, entries: bound, head: { seq: bound, hash: prevHash } };
   }
 
   /** Rows missing at the end, or a head that names another hash than the row at its seq. */

@@ -1,5 +1,5 @@
-import canonicalize from 'canonicalize';
 import { createHash } from 'node:crypto';
+import { canonicalEntry } from './canonical-json';
 
 export const CHAINS = ['main', 'ai'] as const;
 export type ChainName = (typeof CHAINS)[number];
@@ -26,22 +26,10 @@ export type UnhashedEntry = Omit<AuditEntry, 'hash' | 'prevHash'>;
 
 /** hash = SHA-256( 32 raw bytes of prevHash || UTF-8( JCS(entry without hash and prevHash) ) ) */
 export function hashEntry(prevHash: string, entry: UnhashedEntry): string {
-  const body = {
-    seq: entry.seq,
-    chain: entry.chain,
-    tenantId: entry.tenantId,
-    eventId: entry.eventId,
-    type: entry.type,
-    subject: entry.subject,
-    actor: entry.actor,
-    actingAsTenantId: entry.actingAsTenantId,
-    data: entry.data,
-    occurredAt: entry.occurredAt,
-    recordedAt: entry.recordedAt,
-  };
+  // canonicalEntry reads exactly the eleven hashed fields, in JCS order (no key sort per entry).
   return createHash('sha256')
     .update(Buffer.from(prevHash, 'hex'))
-    .update(canonicalize(body)!, 'utf8')
+    .update(canonicalEntry(entry), 'utf8')
     .digest('hex');
 }
 

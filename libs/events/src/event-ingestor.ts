@@ -100,6 +100,7 @@ export class EventIngestor implements OnApplicationShutdown {
     await this.store.appendEncoded(
       tx,
       fresh.map((s) => s.encoded),
+      fresh.map((s) => s.tenantId),
     );
     const accepted = fresh.reduce((n, s) => n + s.events.length, 0);
     tx.afterCommit(() => this.metrics.eventsAccepted.inc(accepted));

@@ -13,6 +13,14 @@ export interface SystemEvent {
 
 export const EVENTS_CHANNEL = 'ledgerline_events';
 
+/**
+ * A wake-up's payload names the tenants with new events (comma-separated), so the relay looks at
+ * those streams only; FULL_PASS (or an empty payload) asks for a pass over every stream.
+ */
+export const FULL_PASS = '*';
+/** Tenants named in one notification at most (PostgreSQL caps a payload at 8,000 bytes). */
+const MAX_NAMED_TENANTS = 150;
+
 /** An events row as pg returns it (shared with EventReader). */
 export interface EventRow {
   tenant_id: string;
@@ -108,6 +116,8 @@ export type EncodedEvents = string & { readonly __encodedEvents: unique symbol }
 export class EventStore {
   private announcing = false;
   private announceAgain = false;
+  /** Tenants committed since the last notification; null: too many (or unknown), a full pass. */
+  private dirty: Set<string> | null = new Set();
 
   constructor(
     private readonly db: Database,
@@ -137,7 +147,11 @@ export class EventStore {
    * The relay is woken once the transaction has committed.
    */
   append(tx: Tx, events: NewEvent[]): Promise<void> {
-    return this.appendEncoded(tx, [this.encode(events)]);
+    return this.appendEncoded(
+      tx,
+      [this.encode(events)],
+      events.map((e) => e.tenantId),
+    );
   }
 
   /**
@@ -149,11 +163,25 @@ export class EventStore {
     return JSON.stringify(events.map(toRow)).slice(1, -1) as EncodedEvents;
   }
 
-  async appendEncoded(tx: Tx, encoded: EncodedEvents[]): Promise<void> {
+  /** `tenantIds`: whose events these are (the relay's wake-up names them); unknown: all. */
+  async appendEncoded(tx: Tx, encoded: EncodedEvents[], tenantIds?: string[]): Promise<void> {
     const parts = encoded.filter((e) => e.length);
     if (!parts.length) return;
     await tx.query(APPEND, [`[${parts.join(',')}]`], 'event_store_append');
-    tx.afterCommit(() => this.announce());
+    tx.afterCommit(() => {
+      this.markDirty(tenantIds);
+      this.announce();
+    });
+  }
+
+  private markDirty(tenantIds: string[] | undefined): void {
+    if (!this.dirty) return;
+    if (!tenantIds) {
+      this.dirty = null;
+      return;
+    }
+    for (const t of tenantIds) this.dirty.add(t);
+    if (this.dirty.size > MAX_NAMED_TENANTS) this.dirty = null;
   }
 
   async findById(tenantId: string, id: string): Promise<StoredEvent | null> {
@@ -190,8 +218,10 @@ export class EventStore {
       return;
     }
     this.announcing = true;
+    const payload = this.dirty ? [...this.dirty].join(',') : FULL_PASS;
+    this.dirty = new Set();
     this.db
-      .query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`, [], 'event_store_notify')
+      .query(`SELECT pg_notify('${EVENTS_CHANNEL}', $1)`, [payload], 'event_store_notify')
       .catch(() => undefined)
       .finally(() => {
         this.announcing = false;

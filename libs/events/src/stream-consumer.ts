@@ -45,6 +45,16 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
 
   protected readonly db: Database;
   protected readonly store: EventStore;
+  /**
+   * The next batch of a tenant whose last batch was full, read on another connection while that
+   * batch's transaction still runs (PostgreSQL reads it on one core while the other inserts).
+   * Events are immutable and committed in position order, so a read after position p is a valid
+   * prefix of the stream for as long as the cursor stands at p.
+   */
+  private readonly readAhead = new Map<
+    string,
+    { after: number; events: Promise<StoredEvent[] | null> }
+  >();
   protected readonly queues: QueueRegistry;
   private readonly cursors: StreamCursorRepository;
 
@@ -69,6 +79,14 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
   }
 
   async process(job: Job<StreamJob>, token?: string): Promise<void> {
+    try {
+      await this.run(job, token);
+    } finally {
+      this.readAhead.delete(job.data.tenantId);
+    }
+  }
+
+  private async run(job: Job<StreamJob>, token?: string): Promise<void> {
     const started = Date.now();
     const { tenantId } = job.data;
     for (;;) {
@@ -95,6 +113,7 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
   private async step(tenantId: string): Promise<'locked' | 'idle' | 'more'> {
     let events: StoredEvent[] = [];
     let result: Outcome | undefined;
+    const ahead = await this.takeReadAhead(tenantId);
     const outcome = await this.db.transaction(async (tx) => {
       // The head is read with the cursor, before hasWork: skipping only to a head read first,
       // a consumer cannot skip events committed after it looked for work (e.g. a webhook
@@ -105,8 +124,13 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
         await this.cursors.skipTo(tx, tenantId, this.queue, cursor.head ?? 0);
         return 'idle' as const;
       }
-      events = await this.store.readAfter(tx, tenantId, cursor.position, this.batchSize);
+      events =
+        ahead?.after === cursor.position
+          ? ahead.events
+          : await this.store.readAfter(tx, tenantId, cursor.position, this.batchSize);
       if (!events.length) return 'idle' as const;
+      if (events.length === this.batchSize)
+        this.readNext(tenantId, events[events.length - 1].position);
       result = await this.consume(tx, tenantId, events);
       await this.cursors.moveTo(tx, tenantId, this.queue, events[events.length - 1].position);
       return events.length < this.batchSize ? ('idle' as const) : ('more' as const);
@@ -115,5 +139,23 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
       await this.afterCommit(tenantId, result as Outcome);
     }
     return outcome;
+  }
+
+  /**
+   * The batch read ahead for this tenant, awaited before the transaction takes a connection (a
+   * transaction waiting on a read that waits for a pooled connection could starve the pool).
+   */
+  private async takeReadAhead(
+    tenantId: string,
+  ): Promise<{ after: number; events: StoredEvent[] } | null> {
+    const ahead = this.readAhead.get(tenantId);
+    this.readAhead.delete(tenantId);
+    const events = ahead ? await ahead.events : null;
+    return ahead && events?.length ? { after: ahead.after, events } : null;
+  }
+
+  private readNext(tenantId: string, after: number): void {
+    const events = this.store.readAfter(this.db, tenantId, after, this.batchSize).catch(() => null);
+    this.readAhead.set(tenantId, { after, events });
   }
 }

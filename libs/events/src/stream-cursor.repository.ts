@@ -60,15 +60,26 @@ export class StreamCursorRepository {
     );
   }
 
-  /** The tenants whose stream head is past the consumer's cursor (or that have no cursor). */
-  async lagging(consumer: string): Promise<LaggingTenant[]> {
-    const rows = await this.db.query<{ tenant_id: string; position: number }>(
-      `SELECT s.tenant_id, s.position FROM tenant_streams s
-       LEFT JOIN stream_cursors c ON c.tenant_id = s.tenant_id AND c.consumer = $1
-       WHERE s.position > coalesce(c.position, 0)`,
-      [consumer],
-      'relay_lagging',
-    );
+  /**
+   * The tenants whose stream head is past the consumer's cursor (or that have no cursor): among
+   * `tenantIds` only (primary-key lookups), or over every stream when null.
+   */
+  async lagging(consumer: string, tenantIds: string[] | null = null): Promise<LaggingTenant[]> {
+    const rows = tenantIds
+      ? await this.db.query<{ tenant_id: string; position: number }>(
+          `SELECT s.tenant_id, s.position FROM tenant_streams s
+           LEFT JOIN stream_cursors c ON c.tenant_id = s.tenant_id AND c.consumer = $1
+           WHERE s.tenant_id = ANY($2::uuid[]) AND s.position > coalesce(c.position, 0)`,
+          [consumer, tenantIds],
+          'relay_lagging_named',
+        )
+      : await this.db.query<{ tenant_id: string; position: number }>(
+          `SELECT s.tenant_id, s.position FROM tenant_streams s
+           LEFT JOIN stream_cursors c ON c.tenant_id = s.tenant_id AND c.consumer = $1
+           WHERE s.position > coalesce(c.position, 0)`,
+          [consumer],
+          'relay_lagging',
+        );
     return rows.map((r) => ({ tenantId: r.tenant_id, position: r.position }));
   }
 }

@@ -179,6 +179,19 @@ export class LedgerlineConfig {
   @Min(1)
   AUDIT_CHECKPOINT_EVERY_ENTRIES = 1000;
 
+  /** Worker threads one chain verify recomputes hashes on (0: one per core, at most 4). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  AUDIT_VERIFY_THREADS = 0;
+
+  /** Chains of at least this many entries are verified in parallel ranges on worker threads. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUDIT_VERIFY_PARALLEL_FROM = 20000;
+
   get migrationDatabaseUrl(): string {
     return this.MIGRATION_DATABASE_URL ?? this.DATABASE_URL;
   }
