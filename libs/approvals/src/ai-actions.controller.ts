@@ -16,6 +16,7 @@ import {
   DomainError,
   encodeCursor,
   PageQuery,
+  registerFastPath,
   Scoped,
   toPage,
   UuidParam,
@@ -38,6 +39,9 @@ import {
   AiSettingsDto,
   PolicyDto,
 } from './dto/ai-action-responses.dto';
+import { isPlainValidSubmission } from './dto/submit-action.fast-path';
+
+registerFastPath(SubmitActionDto, isPlainValidSubmission);
 
 const ActionId = () => ApiParam({ name: 'id', format: 'uuid', description: 'The action' });
 const BODY_ERRORS = [400, 404, 413, 415];
