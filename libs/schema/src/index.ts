@@ -7,6 +7,8 @@ import {
   EndpointStartPosition1764000001005,
 } from '@app/webhooks';
 import { CreateAiActions1764000000051 } from '@app/approvals';
+import { CreateConsent1764000000061 } from '@app/consent';
+import { CreateMessages1764000000062 } from '@app/messaging';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -19,6 +21,8 @@ export const ALL_MIGRATIONS = [
   AuditSigningKeys1764000000041,
   CreateAiActions1764000000051,
   EndpointStartPosition1764000001005,
+  CreateConsent1764000000061,
+  CreateMessages1764000000062,
 ];
 
 export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);
