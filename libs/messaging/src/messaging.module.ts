@@ -53,7 +53,7 @@ export class MessagingHttpModule {}
 
 /** The send queue, its sweeper and the transports. */
 @Module({
-  imports: [MessagingModule, ConsentModule],
+  imports: [MessagingModule, ConsentModule, EventsModule],
   providers: [ChannelSenders, MessageDispatcher, MessageSendProcessor],
 })
 export class MessagingWorkerModule {}
