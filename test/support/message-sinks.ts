@@ -31,6 +31,8 @@ export class SmtpSink {
   readonly mails: ReceivedMail[] = [];
   holdMs = 0;
   refusing = false;
+  /** Messages whose DATA arrived and whose answer is being held. */
+  inFlight = 0;
   private server?: SMTPServer;
   private readonly closed = new Set<string>();
   port = 0;
@@ -63,8 +65,13 @@ export class SmtpSink {
             });
             cb();
           };
-          if (this.holdMs) setTimeout(deliver, this.holdMs);
-          else deliver();
+          if (this.holdMs) {
+            this.inFlight++;
+            setTimeout(() => {
+              this.inFlight--;
+              deliver();
+            }, this.holdMs);
+          } else deliver();
         });
       },
     });
@@ -93,10 +100,17 @@ export interface ReceivedSms {
   body: { messageId: string; channel: string; to: string; body: string };
 }
 
-/** An SMS provider: records each POST; `status` is what it answers (200 unless told). */
+/**
+ * An SMS provider: records each accepted POST; `status` is what it answers (200 unless told),
+ * `holdMs` how long it takes to answer. Like real providers it honours Idempotency-Key: a repeated
+ * key is answered 200 again but `delivered` keeps one message per key.
+ */
 export class SmsSink {
   readonly received: ReceivedSms[] = [];
+  readonly delivered = new Map<string, ReceivedSms>();
   status = 200;
+  holdMs = 0;
+  inFlight = 0;
   private server?: Server;
   port = 0;
 
@@ -105,13 +119,24 @@ export class SmsSink {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        if (this.status < 300) {
-          this.received.push({
+        const status = this.status;
+        if (status < 300) {
+          const sms: ReceivedSms = {
             idempotencyKey: req.headers['idempotency-key'] as string | undefined,
             body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-          });
+          };
+          this.received.push(sms);
+          const key = sms.idempotencyKey ?? `none-${this.received.length}`;
+          if (!this.delivered.has(key)) this.delivered.set(key, sms);
         }
-        res.writeHead(this.status, { 'content-type': 'application/json' }).end('{}');
+        const answer = () => {
+          this.inFlight--;
+          if (!res.destroyed)
+            res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+        };
+        this.inFlight++;
+        if (this.holdMs) setTimeout(answer, this.holdMs);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
