@@ -472,6 +472,36 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
     ).toBe('suppressed');
   });
 
+  it('runs approved message.send AI actions through the same gate', async () => {
+    const ok = await contact({ email: `ai-${run}@example.com` });
+    await consent(ok, 'email', 'granted');
+    const refused = await contact({ email: `ai-no-${run}@example.com` });
+    const submit = (contactId: string) =>
+      api('POST', '/v1/ai-actions', {
+        type: 'message.send',
+        initiator: 'user',
+        requestedBy: 'u_1',
+        agent: { id: 'writer' },
+        input: { contactId, channel: 'email', category: 'marketing', subject: 'Hi', body: 'Offer' },
+      });
+    const [a, b] = await Promise.all([submit(ok), submit(refused)]);
+    expect([a.body.status, b.body.status]).toEqual(['auto_approved', 'auto_approved']);
+    const outcome = (id: string) =>
+      waitFor(`action ${id} executed`, async () => {
+        const r = await api('GET', `/v1/ai-actions/${id}`);
+        return ['succeeded', 'failed'].includes(r.body.status) && r.body;
+      });
+    const done = await outcome(a.body.id);
+    expect(done).toMatchObject({ status: 'succeeded', output: { messageId: a.body.id } });
+    expect((await settled(a.body.id)).status).toBe('sent');
+    expect(smtp.byHeader('x-ledgerline-message-id', a.body.id)).toHaveLength(1);
+    const failed = await outcome(b.body.id);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      output: { messageId: b.body.id, status: 'suppressed', reason: 'no_consent' },
+    });
+  });
+
   it('audits consent changes, sends and suppressions in main without addresses', async () => {
     const types = await ll.sql<{ type: string }>(
       `SELECT DISTINCT type FROM audit_entries WHERE tenant_id = $1 AND chain = 'main'
