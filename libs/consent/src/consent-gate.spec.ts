@@ -88,7 +88,7 @@ describe('ConsentGate', () => {
         mode: 'standard',
       })),
     );
-    await expect(gate.check(sql, 't', 'c', 'email', 'marketing')).resolves.toEqual({
+    await expect(gate.check(sql, 't', 'c', 'email', 'marketing')).resolves.toMatchObject({
       allowed: true,
       reason: null,
       consentLogId: 'log-1',
@@ -106,6 +106,7 @@ describe('ConsentGate', () => {
         allowed: false,
         reason: 'no_consent',
         consentLogId: null,
+        read: null,
       });
     }
   });

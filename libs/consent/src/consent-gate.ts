@@ -1,6 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Sql, Tx } from '@app/platform';
-import { addressFor, Category, Channel, ConsentMode, ConsentState, Contact } from './consent.types';
+import {
+  addressFor,
+  Category,
+  Channel,
+  ConsentMode,
+  ConsentState,
+  Contact,
+  QuietHours,
+} from './consent.types';
 
 export const SUPPRESSION_REASONS = [
   'no_consent',
@@ -45,19 +53,23 @@ export function decide(input: GateInput): Omit<GateDecision, 'consentLogId'> {
   return { allowed: true, reason: null };
 }
 
-/** What the gate reads: the contact, the channel's current state and the tenant's mode. */
+/** What the gate reads: the contact, the channel's current state and the tenant's settings. */
+export interface GateRead {
+  contact: Contact | null;
+  state: ConsentState;
+  logId: string | null;
+  mode: ConsentMode;
+  /** The tenant's time zone and quiet hours, for the caller (quiet hours come after the gate). */
+  settings?: { timeZone: string; quietHours: QuietHours };
+}
+
 export interface GateReader {
-  read(
-    sql: Sql,
-    tenantId: string,
-    contactId: string,
-    channel: Channel,
-  ): Promise<{
-    contact: Contact | null;
-    state: ConsentState;
-    logId: string | null;
-    mode: ConsentMode;
-  }>;
+  read(sql: Sql, tenantId: string, contactId: string, channel: Channel): Promise<GateRead>;
+}
+
+/** A decision and what it was made from (the contact, when it could be read). */
+export interface GateResult extends GateDecision {
+  read: GateRead | null;
 }
 
 export const GATE_READER = Symbol('ConsentGateReader');
@@ -79,7 +91,7 @@ export class ConsentGate {
     contactId: string,
     channel: Channel,
     category: Category,
-  ): Promise<GateDecision> {
+  ): Promise<GateResult> {
     // Inside a unit of work a failed read must not abort it: the refusal is recorded in it.
     const savepoint = sql instanceof Tx;
     try {
@@ -87,7 +99,7 @@ export class ConsentGate {
       const read = await this.reader.read(sql, tenantId, contactId, channel);
       if (savepoint) await sql.query('RELEASE SAVEPOINT consent_gate');
       if (!read.contact || read.contact.erasedAt) {
-        return { allowed: false, reason: 'no_consent', consentLogId: read.logId };
+        return { allowed: false, reason: 'no_consent', consentLogId: read.logId, read };
       }
       const decision = decide({
         channel,
@@ -97,11 +109,11 @@ export class ConsentGate {
         hasAddress: Boolean(addressFor(read.contact, channel)),
         mode: read.mode,
       });
-      return { ...decision, consentLogId: read.logId };
+      return { ...decision, consentLogId: read.logId, read };
     } catch (err) {
       if (savepoint) await sql.query('ROLLBACK TO SAVEPOINT consent_gate').catch(() => undefined);
       this.logger.warn(`consent unreadable, refusing: ${(err as Error).message}`);
-      return { allowed: false, reason: 'no_consent', consentLogId: null };
+      return { allowed: false, reason: 'no_consent', consentLogId: null, read: null };
     }
   }
 }

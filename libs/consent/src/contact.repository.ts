@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database, Sql, Tx } from '@app/platform';
 import { Contact } from './consent.types';
 
-interface ContactRow {
+export interface ContactRow {
   id: string;
   external_id: string;
   email: string | null;
@@ -17,10 +17,10 @@ interface ContactRow {
   updated_at: Date;
 }
 
-const COLUMNS =
+export const CONTACT_COLUMNS =
   'id, external_id, email, phone, whatsapp, postal_address, time_zone, do_not_contact, do_not_contact_reason, erased_at, created_at, updated_at';
 
-const toContact = (r: ContactRow): Contact => ({
+export const toContact = (r: ContactRow): Contact => ({
   id: r.id,
   externalId: r.external_id,
   email: r.email,
@@ -52,7 +52,7 @@ export class ContactRepository {
                              time_zone, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
        ON CONFLICT ON CONSTRAINT contacts_external_id_uq DO NOTHING
-       RETURNING ${COLUMNS}`,
+       RETURNING ${CONTACT_COLUMNS}`,
       [tenantId, id, f.externalId, f.email, f.phone, f.whatsapp, f.postalAddress, f.timeZone, at],
     );
     return rows[0] ? toContact(rows[0]) : null;
@@ -60,7 +60,7 @@ export class ContactRepository {
 
   async find(sql: Sql, tenantId: string, id: string): Promise<Contact | null> {
     const [row] = await sql.query<ContactRow>(
-      `SELECT ${COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2`,
+      `SELECT ${CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2`,
       [tenantId, id],
       'contact_by_id',
     );
@@ -70,7 +70,7 @@ export class ContactRepository {
   /** The contact, its row locked until the transaction ends (consent changes, erasure). */
   async lock(tx: Tx, tenantId: string, id: string): Promise<Contact | null> {
     const [row] = await tx.query<ContactRow>(
-      `SELECT ${COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+      `SELECT ${CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
       [tenantId, id],
     );
     return row ? toContact(row) : null;
@@ -78,7 +78,7 @@ export class ContactRepository {
 
   async list(tenantId: string, afterId: string | null, limit: number): Promise<Contact[]> {
     const rows = await this.db.query<ContactRow>(
-      `SELECT ${COLUMNS} FROM contacts WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2)
+      `SELECT ${CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2)
        ORDER BY id LIMIT $3`,
       [tenantId, afterId, limit],
     );

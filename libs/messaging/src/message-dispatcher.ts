@@ -1,13 +1,19 @@
-import { Injectable } from '@nestjs/common';
-import { Clock, Database, LedgerlineConfig } from '@app/platform';
-import { EventStore } from '@app/events';
-import { addressFor, ConsentGate, ContactRepository } from '@app/consent';
-import { ChannelSenders } from './channel-senders';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Clock, Database, GroupCommit, LedgerlineConfig, Tx } from '@app/platform';
+import { EventStore, SystemEvent } from '@app/events';
+import { addressFor, ConsentGate } from '@app/consent';
+import { ChannelSenders, SendOutcome } from './channel-senders';
 import { Message } from './message';
 import { messageEvent, SYSTEM_ACTOR } from './message.events';
 import { MessageRef, MessageRepository } from './message.repository';
 import { MessageService } from './message.service';
 import { parseDurations, RetryBackoff } from './retry-backoff';
+
+interface Outcome {
+  ref: MessageRef;
+  attempts: number;
+  outcome: SendOutcome;
+}
 
 export type DispatchResult = 'sent' | 'suppressed' | 'retry' | 'failed' | 'nothing';
 
@@ -20,13 +26,13 @@ export type DispatchResult = 'sent' | 'suppressed' | 'retry' | 'failed' | 'nothi
  * duplicate.
  */
 @Injectable()
-export class MessageDispatcher {
+export class MessageDispatcher implements OnApplicationShutdown {
   private readonly retry: RetryBackoff;
+  private readonly outcomes: GroupCommit<Outcome, DispatchResult>;
 
   constructor(
     private readonly db: Database,
     private readonly repo: MessageRepository,
-    private readonly contacts: ContactRepository,
     private readonly gate: ConsentGate,
     private readonly senders: ChannelSenders,
     private readonly store: EventStore,
@@ -35,6 +41,14 @@ export class MessageDispatcher {
     private readonly clock: Clock,
   ) {
     this.retry = new RetryBackoff(parseDurations(config.MESSAGE_RETRY_SCHEDULE));
+    this.outcomes = new GroupCommit<Outcome, DispatchResult>(db, (tx, b) => this.record(tx, b), {
+      limits: [{ weigh: () => 1, max: 200 }],
+    });
+  }
+
+  /** SIGTERM: outcomes of sends that finished are recorded before the pool closes. */
+  onApplicationShutdown(): Promise<void> {
+    return this.outcomes.drain();
   }
 
   async dispatch(ref: MessageRef): Promise<DispatchResult> {
@@ -42,40 +56,54 @@ export class MessageDispatcher {
     if (!claim || claim === 'suppressed') return claim ?? 'nothing';
     const { message, address } = claim;
     const outcome = await this.senders.send(message, address, this.clock.now().getTime());
-    return this.db.transaction(async (tx) => {
-      const m = await this.repo.lock(tx, ref.tenantId, ref.id);
+    return this.outcomes.submit({ ref, attempts: message.attempts, outcome });
+  }
+
+  /**
+   * Outcomes, group-committed: a sent or failed message appends an event to its tenant's
+   * stream (a row lock held until commit), so one commit per message would serialise a
+   * tenant's sends at one commit each.
+   */
+  private async record(tx: Tx, batch: Outcome[]): Promise<DispatchResult[]> {
+    const results: DispatchResult[] = [];
+    const events: SystemEvent[] = [];
+    const now = this.clock.now();
+    for (const { ref, attempts, outcome } of batch) {
+      // Waits for a claim in progress: the outcome must never be dropped.
+      const m = await this.repo.lockWaiting(tx, ref.tenantId, ref.id);
       // Another claim took over (our lease ran out): it owns the outcome now.
-      if (!m || m.status !== 'sending' || m.attempts !== message.attempts) return 'nothing';
-      const now = this.clock.now();
+      if (!m || m.status !== 'sending' || m.attempts !== attempts) {
+        results.push('nothing');
+        continue;
+      }
       if (outcome.ok) {
         Object.assign(m, { status: 'sent', sentAt: now.toISOString(), leaseUntil: null });
         await this.repo.save(tx, m, now);
-        await this.store.record(
-          tx,
-          messageEvent(m, 'sent', SYSTEM_ACTOR, { attempts: m.attempts }),
-        );
-        return 'sent';
+        events.push(messageEvent(m, 'sent', SYSTEM_ACTOR, { attempts: m.attempts }));
+        results.push('sent');
+        continue;
       }
       const delay = outcome.permanent ? null : this.retry.nextDelay(m.attempts);
       if (delay === null) {
         Object.assign(m, { status: 'failed', reason: outcome.error, leaseUntil: null });
         await this.repo.save(tx, { ...m, lastError: outcome.error }, now);
-        await this.store.record(
-          tx,
+        events.push(
           messageEvent(m, 'failed', SYSTEM_ACTOR, { attempts: m.attempts, error: outcome.error }),
         );
-        return 'failed';
+        results.push('failed');
+        continue;
       }
-      const next = new Date(now.getTime() + delay);
       Object.assign(m, {
         status: m.sendAt ? 'scheduled' : 'queued',
         leaseUntil: null,
-        nextAttemptAt: next.toISOString(),
+        nextAttemptAt: new Date(now.getTime() + delay).toISOString(),
       });
       await this.repo.save(tx, { ...m, lastError: outcome.error }, now);
       tx.afterCommit(() => this.messages.schedule(m, `r${m.attempts}`, delay));
-      return 'retry';
-    });
+      results.push('retry');
+    }
+    await this.store.record(tx, ...events);
+    return results;
   }
 
   private async claim(
@@ -90,10 +118,14 @@ export class MessageDispatcher {
         return null;
       }
       const decision = await this.gate.check(tx, m.tenantId, m.contactId, m.channel, m.category);
-      m.checks.push({ at: 'sending', ...decision, checkedAt: now.toISOString() });
-      const contact = decision.allowed
-        ? await this.contacts.find(tx, m.tenantId, m.contactId)
-        : null;
+      m.checks.push({
+        at: 'sending',
+        allowed: decision.allowed,
+        reason: decision.reason,
+        consentLogId: decision.consentLogId,
+        checkedAt: now.toISOString(),
+      });
+      const contact = decision.allowed ? decision.read?.contact : null;
       const address = contact ? addressFor(contact, m.channel) : null;
       if (!decision.allowed || !address) {
         Object.assign(m, {

@@ -101,6 +101,16 @@ export class MessageRepository {
     return row ? toMessage(row) : null;
   }
 
+  /** The message, locked; waits for another transaction that holds it. */
+  async lockWaiting(tx: Tx, tenantId: string, id: string): Promise<Message | null> {
+    const [row] = await tx.query<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+      [tenantId, id],
+      'message_lock_wait',
+    );
+    return row ? toMessage(row) : null;
+  }
+
   async save(
     sql: Sql,
     m: Pick<
