@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, BrowserContext } from 'playwright-core';
-import { Ledgerline, sleep, Tenant, waitFor } from './support/ledgerline';
+import { Ledgerline, RUNTIME_ROLE, sleep, Tenant, waitFor } from './support/ledgerline';
 import { SmsSink, SmtpSink } from './support/message-sinks';
 
 const PUBLIC = 'http://ledgerline.test';
@@ -470,6 +470,34 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
       (await send({ contactId: id, channel: 'email', category: 'transactional', body: 'x' }))
         .status,
     ).toBe('suppressed');
+  });
+
+  it('fails closed when the gate cannot read consent', async () => {
+    const id = await contact({ email: `closed-${run}@example.com` });
+    await consent(id, 'email', 'granted');
+    // The runtime role loses SELECT on the consent log: every gate read now errors.
+    await ll.sql(`REVOKE SELECT ON consent_log FROM ${RUNTIME_ROLE}`);
+    try {
+      const m = await send({
+        contactId: id,
+        channel: 'email',
+        category: 'transactional',
+        body: 'x',
+      });
+      expect(m).toMatchObject({ status: 'suppressed', reason: 'no_consent' });
+      expect((await message(m.id)).checks).toEqual([
+        expect.objectContaining({ at: 'accepted', allowed: false, consentLogId: null }),
+      ]);
+    } finally {
+      await ll.sql(`GRANT SELECT ON consent_log TO ${RUNTIME_ROLE}`);
+    }
+    const ok = await send({
+      contactId: id,
+      channel: 'email',
+      category: 'transactional',
+      body: 'x',
+    });
+    expect(ok.status).toBe('queued');
   });
 
   it('runs approved message.send AI actions through the same gate', async () => {

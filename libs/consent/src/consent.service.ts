@@ -4,7 +4,7 @@ import { EventStore } from '@app/events';
 import { ContactFields, ContactRepository } from './contact.repository';
 import { ConsentLogRepository } from './consent-log.repository';
 import { ConsentSettingsRepository } from './consent-settings.repository';
-import { consentEvent, contactEvent } from './consent.events';
+import { actorOf, consentEvent, contactEvent } from './consent.events';
 import {
   CONFIRMATION_LINK_DAYS,
   ConsentLinks,
@@ -279,7 +279,7 @@ export class ConsentService {
         tenantId,
         type: 'consent.settings.updated',
         subject: 'settings/consent',
-        actor: contactEvent(tenantId, '', '', actor).actor,
+        actor: actorOf(actor),
         data: { ...settings },
       });
       return settings;
@@ -301,7 +301,7 @@ export class ConsentService {
         tenantId,
         type: 'consent.retention.updated',
         subject: 'settings/retention',
-        actor: contactEvent(tenantId, '', '', actor).actor,
+        actor: actorOf(actor),
         data: { ...retention },
       });
       return retention;
@@ -326,7 +326,7 @@ export class ConsentService {
         contact.whatsapp,
         contact.postalAddress,
         contact.externalId,
-      ].filter((v): v is string => Boolean(v && v.length >= 3));
+      ].filter((v): v is string => Boolean(v));
       const now = this.clock.now();
       await this.contacts.erase(tx, tenantId, contactId, now);
       await this.log.forgetConfirmations(tx, tenantId, contactId);

@@ -18,16 +18,32 @@ export class RawEventEraser implements ErasureParticipant {
 
   constructor(private readonly db: Database) {}
 
+  /**
+   * An address with an `@` is unique enough to be replaced wherever it appears (inside a
+   * sentence too); a phone number, postal address or external id only where it is a whole
+   * JSON string value, or the whole subject or its last `/` segment, so that a short id never
+   * rewrites unrelated text.
+   */
   async erase(tx: Tx, tenantId: string, _contactId: string, identifiers: string[]) {
     let changed = 0;
     for (const id of identifiers) {
-      const escaped = jsonEscaped(id);
+      const anywhere = id.includes('@') && id.length >= 6;
+      const needle = anywhere ? jsonEscaped(id) : JSON.stringify(id);
+      const replacement = anywhere ? '[erased]' : '"[erased]"';
       const rows = await tx.query(
-        `UPDATE events SET data = replace(data::text, $2, '[erased]')::jsonb,
-                subject = replace(subject, $3, '[erased]')
-         WHERE tenant_id = $1 AND (strpos(data::text, $2) > 0 OR strpos(subject, $3) > 0)
+        `UPDATE events SET
+           data = CASE WHEN strpos(data::text, $2) > 0
+                       THEN replace(data::text, $2, $3)::jsonb ELSE data END,
+           subject = CASE
+             WHEN $5 AND strpos(subject, $4) > 0 THEN replace(subject, $4, '[erased]')
+             WHEN subject = $4 OR subject LIKE '%/' || $4 THEN
+               left(subject, length(subject) - length($4)) || '[erased]'
+             ELSE subject END
+         WHERE tenant_id = $1
+           AND (strpos(data::text, $2) > 0
+                OR ($5 AND strpos(subject, $4) > 0) OR subject = $4 OR subject LIKE '%/' || $4)
          RETURNING id`,
-        [tenantId, escaped, id],
+        [tenantId, needle, replacement, id, anywhere],
       );
       changed += rows.length;
     }
