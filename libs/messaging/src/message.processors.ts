@@ -14,6 +14,8 @@ import { MessageService } from './message.service';
 
 const SWEEP_BATCH = 500;
 const SWEEP_GRACE_MS = 3000;
+/** A message the sweeper re-added is not re-added again for this long. */
+const RESWEEP_MS = 30000;
 
 /** Sends one message (the dispatcher's claim makes a duplicate job a no-op). */
 @Injectable()
@@ -41,8 +43,11 @@ export class MessageSendProcessor implements QueueProcessor<QueueName.MessageSen
   @Periodic('message-sweep', 1000)
   async sweep(): Promise<number> {
     // A grace period leaves fresh messages to their own jobs: the sweeper is for lost ones.
-    const due = await this.repo.due(
-      new Date(this.clock.now().getTime() - SWEEP_GRACE_MS),
+    const now = this.clock.now();
+    const due = await this.repo.sweepDue(
+      new Date(now.getTime() - SWEEP_GRACE_MS),
+      now,
+      RESWEEP_MS,
       SWEEP_BATCH,
     );
     const cause = `s${this.slot++ % 1000}`;

@@ -129,7 +129,8 @@ export class MessageRepository {
   ): Promise<void> {
     await sql.query(
       `UPDATE messages SET status = $3, reason = $4, sent_at = $5, attempts = $6,
-              next_attempt_at = $7, lease_until = $8, checks = $9, last_error = $10, updated_at = $11
+              next_attempt_at = $7, lease_until = $8, checks = $9, last_error = $10, updated_at = $11,
+              swept_at = NULL
        WHERE tenant_id = $1 AND id = $2`,
       [
         m.tenantId,
@@ -148,14 +149,27 @@ export class MessageRepository {
     );
   }
 
-  /** Unfinished messages due now (a lost job, a dead worker's lease run out), oldest first. */
-  async due(now: Date, limit: number): Promise<MessageRef[]> {
+  /**
+   * Unfinished messages owed since before `dueBefore` (a lost job, a dead worker's lease run out)
+   * that the sweeper has not re-added in the last `resweepMs`; marks them swept, so a backlog is
+   * re-added once, not every second.
+   */
+  async sweepDue(
+    dueBefore: Date,
+    now: Date,
+    resweepMs: number,
+    limit: number,
+  ): Promise<MessageRef[]> {
     return this.db.query<MessageRef>(
-      `SELECT tenant_id AS "tenantId", id FROM messages
-       WHERE status IN ('queued', 'scheduled', 'sending') AND next_attempt_at <= $1
-         AND (status <> 'sending' OR lease_until <= $1)
-       ORDER BY next_attempt_at LIMIT $2`,
-      [now, limit],
+      `UPDATE messages m SET swept_at = $2
+       FROM (SELECT tenant_id, id FROM messages
+             WHERE status IN ('queued', 'scheduled', 'sending') AND next_attempt_at <= $1
+               AND (status <> 'sending' OR lease_until <= $2)
+               AND (swept_at IS NULL OR swept_at <= $3)
+             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
+       WHERE m.tenant_id = due.tenant_id AND m.id = due.id
+       RETURNING m.tenant_id AS "tenantId", m.id`,
+      [dueBefore, now, new Date(now.getTime() - resweepMs), limit],
     );
   }
 

@@ -23,6 +23,7 @@ export class CreateMessages1764000000062 implements MigrationInterface {
         attempts int NOT NULL DEFAULT 0,
         next_attempt_at timestamptz NOT NULL,
         lease_until timestamptz,
+        swept_at timestamptz,
         last_error text,
         checks jsonb NOT NULL DEFAULT '[]',
         created_at timestamptz NOT NULL,
