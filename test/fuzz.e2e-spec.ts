@@ -106,6 +106,18 @@ describe('fuzzing every route', () => {
       body: { type: 'crm.update', initiator: 'autonomous', agent: { id: 'agent-1' }, input: {} },
     });
     expect(aiAction.status).toBe(201);
+    const contact = await ll.request('POST', '/v1/contacts', {
+      key,
+      body: { externalId: `fuzz-${tenant.tenantId}`, email: 'fuzz@example.com' },
+    });
+    const msg = await ll.request('POST', '/v1/messages', {
+      key,
+      body: { contactId: contact.body.id, channel: 'email', category: 'marketing', body: 'x' },
+    });
+    const link = await ll.request('POST', `/v1/contacts/${contact.body.id}/preference-links`, {
+      key,
+    });
+    expect([contact.status, msg.status, link.status]).toEqual([201, 202, 201]);
     await ll.request('POST', '/v1/events', { key, body: event() });
     const delivery = await waitFor('a delivery', async () => {
       const page = await ll.request('GET', `/v1/webhooks/endpoints/${ep.body.id}/deliveries`, {
@@ -120,6 +132,11 @@ describe('fuzzing every route', () => {
       spareEndpoint: spareEndpoint.body.id,
       apiKey: spare.body.id,
       aiAction: aiAction.body.id,
+      contact: contact.body.id,
+      message: msg.body.id,
+      // A link is its own credential (no tenant): another tenant's would work, so the
+      // foreign fixture is a link that was never signed.
+      link: into === fixtures.own ? (link.body.url as string).split('/').pop() : 'AAAA.BBBB',
       delivery,
     });
   }

@@ -81,7 +81,7 @@ describe('the OpenAPI document', () => {
           gaps.push(`${name}: 400 does not list errors[]`);
       }
       const takesBody = ['post', 'put', 'patch'].includes(method);
-      const bodyless = /\/(rotate-secret|enable|test|retry)$/.test(path);
+      const bodyless = /\/(rotate-secret|enable|test|retry|preference-links|erase)$/.test(path);
       if (takesBody && !bodyless && !op.requestBody?.content?.['application/json']?.schema)
         gaps.push(`${name}: no request body`);
       if (op.requestBody && !takesBody) gaps.push(`${name}: unexpected request body`);

@@ -488,6 +488,198 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List contacts */
+        get: operations["Contacts_list"];
+        put?: never;
+        /** Create a contact (externalId unique per tenant) */
+        post: operations["Contacts_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One contact */
+        get: operations["Contacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a contact; null clears an address */
+        patch: operations["Contacts_patch"];
+        trace?: never;
+    };
+    "/v1/contacts/{id}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each channel's current consent state */
+        get: operations["Contacts_states"];
+        put?: never;
+        /** Append a consent change to the contact's log */
+        post: operations["Contacts_record"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{id}/consent-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every consent change, oldest first */
+        get: operations["Contacts_consentLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{id}/do-not-contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Block (or unblock) every outbound message to the contact */
+        put: operations["Contacts_doNotContact"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{id}/preference-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A signed, expiring link to the contact’s preference centre */
+        post: operations["Contacts_preferenceLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase the contact's personal data (contact, messages, raw events) */
+        post: operations["Contacts_erase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Consent mode, double opt-in, time zone and quiet hours */
+        get: operations["ConsentSettings_get"];
+        /** Set consent mode, double opt-in (forced in gdpr), quiet hours */
+        put: operations["ConsentSettings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How long raw events and message bodies are kept */
+        get: operations["ConsentSettings_getRetention"];
+        /** Set retention; a daily job purges what is older (audit stays) */
+        put: operations["ConsentSettings_putRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a message if consent allows: queued, scheduled (quiet hours) or suppressed */
+        post: operations["Messages_send"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A message, its status and every consent check it went through */
+        get: operations["Messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "tenant.created": {
@@ -1090,6 +1282,306 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "consent.granted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact granted consent for a channel (or confirmed a double opt-in)
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_granted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.withdrawn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact withdrew consent for a channel
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_withdrawn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.denied": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact refused consent for a channel
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_denied"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.confirmation_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A grant waits for its double opt-in confirmation
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_confirmation_requested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.do_not_contact.enabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact was put on do-not-contact
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_do_not_contact_enabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.do_not_contact.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact was taken off do-not-contact
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_do_not_contact_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.settings.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The consent settings were set (PUT /v1/settings/consent)
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_settings_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.retention.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The retention periods were set (PUT /v1/settings/retention)
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_retention_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.contact.erased": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact's personal data was erased (API or preference centre)
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_consent_contact_erased"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messaging.contact.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact was created
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_messaging_contact_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messaging.contact.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A contact was changed (the names of the fields, not their values)
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_messaging_contact_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messaging.message.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message passed the consent gate: queued, or scheduled by quiet hours
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_messaging_message_accepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messaging.message.sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message was sent
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_messaging_message_sent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messaging.message.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message could not be sent (retries used up, or no provider)
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_messaging_message_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "messaging.message.suppressed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The consent gate refused a message (on acceptance or before sending)
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_messaging_message_suppressed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1627,6 +2119,194 @@ export interface components {
             reason?: string;
             paused: boolean;
         };
+        CreateContactDto: {
+            /**
+             * @description An IANA time zone name
+             * @example Europe/Berlin
+             */
+            timeZone?: string;
+            externalId: string;
+            /** Format: email */
+            email?: string;
+            phone?: string;
+            whatsapp?: string;
+            postalAddress?: string;
+        };
+        DoNotContactStateDto: {
+            reason: string | null;
+            enabled: boolean;
+        };
+        ContactDto: {
+            email: string | null;
+            phone: string | null;
+            whatsapp: string | null;
+            postalAddress: string | null;
+            /** @example Europe/Berlin */
+            timeZone: string | null;
+            id: string;
+            externalId: string;
+            doNotContact: components["schemas"]["DoNotContactStateDto"];
+            erased: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        PatchContactDto: {
+            /** Format: email */
+            email?: string | null;
+            phone?: string | null;
+            whatsapp?: string | null;
+            postalAddress?: string | null;
+            /** @example Europe/Berlin */
+            timeZone?: string | null;
+            externalId?: string;
+        };
+        EvidenceDto: {
+            /** @description The version of the consent text the contact saw */
+            noticeVersion?: string;
+            ip?: string;
+            userAgent?: string;
+            text?: string;
+            url?: string;
+        };
+        RecordConsentDto: {
+            /**
+             * @description Required for a grant in gdpr mode
+             * @example consent
+             */
+            legalBasis?: string;
+            /** @description Required for a grant in gdpr mode */
+            evidence?: components["schemas"]["EvidenceDto"];
+            /** @enum {string} */
+            channel: "email" | "sms" | "whatsapp" | "phone" | "postal";
+            /** @enum {string} */
+            status: "granted" | "withdrawn" | "denied";
+            source: string;
+        };
+        ConsentActorDto: {
+            /** @enum {string} */
+            type: "api_key" | "user" | "contact" | "system";
+            id: string | null;
+        };
+        ConsentRecordDto: {
+            /** @enum {string} */
+            channel: "email" | "sms" | "whatsapp" | "phone" | "postal";
+            /** @enum {string} */
+            status: "granted" | "withdrawn" | "denied" | "pending_confirmation";
+            legalBasis: string | null;
+            evidence: {
+                [key: string]: unknown;
+            } | null;
+            ip: string | null;
+            userAgent: string | null;
+            id: string;
+            source: string;
+            actor: components["schemas"]["ConsentActorDto"];
+            recordedAt: string;
+        };
+        ConsentStatesDto: {
+            /** @enum {string} */
+            email: "unknown" | "granted" | "withdrawn" | "denied" | "pending_confirmation";
+            /** @enum {string} */
+            sms: "unknown" | "granted" | "withdrawn" | "denied" | "pending_confirmation";
+            /** @enum {string} */
+            whatsapp: "unknown" | "granted" | "withdrawn" | "denied" | "pending_confirmation";
+            /** @enum {string} */
+            phone: "unknown" | "granted" | "withdrawn" | "denied" | "pending_confirmation";
+            /** @enum {string} */
+            postal: "unknown" | "granted" | "withdrawn" | "denied" | "pending_confirmation";
+        };
+        ConsentLogDto: {
+            data: components["schemas"]["ConsentRecordDto"][];
+        };
+        DoNotContactDto: {
+            enabled: boolean;
+            reason?: string;
+        };
+        PreferenceLinkDto: {
+            url: string;
+            expiresAt: string;
+        };
+        ErasureDto: {
+            id: string;
+            erased: boolean;
+            erasedAt: string;
+        };
+        QuietHoursViewDto: {
+            start: string;
+            end: string;
+        };
+        ConsentSettingsViewDto: {
+            /** @enum {string} */
+            mode: "standard" | "gdpr" | "ccpa";
+            doubleOptIn: boolean;
+            timeZone: string;
+            quietHours: components["schemas"]["QuietHoursViewDto"];
+        };
+        QuietHoursDto: {
+            /** @example 21:00 */
+            start?: string;
+            /** @example 08:00 */
+            end?: string;
+        };
+        ConsentSettingsDto: {
+            /**
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            timeZone: string;
+            /** @enum {string} */
+            mode: "standard" | "gdpr" | "ccpa";
+            doubleOptIn: boolean;
+            quietHours?: components["schemas"]["QuietHoursDto"];
+        };
+        RetentionViewDto: {
+            messagesDays?: number | null;
+            eventsDays?: number | null;
+        };
+        RetentionSettingsDto: {
+            /** @description Days to keep message bodies; null: forever */
+            messagesDays?: number | null;
+            /** @description Days to keep raw events; null: forever */
+            eventsDays?: number | null;
+        };
+        SendMessageDto: {
+            /** Format: uuid */
+            contactId: string;
+            /** @enum {string} */
+            channel: "email" | "sms" | "whatsapp" | "phone" | "postal";
+            /** @enum {string} */
+            category: "marketing" | "transactional";
+            subject?: string;
+            body: string;
+        };
+        GateCheckDto: {
+            /** @enum {string} */
+            at: "accepted" | "sending";
+            /** @enum {string|null} */
+            reason: "no_consent" | "withdrawn" | "do_not_contact" | "missing_address" | "pending_confirmation" | null;
+            /** @description The consent-log record relied on */
+            consentLogId: string | null;
+            allowed: boolean;
+            checkedAt: string;
+        };
+        MessageDto: {
+            /** @enum {string} */
+            channel: "email" | "sms" | "whatsapp" | "phone" | "postal";
+            /** @enum {string} */
+            category: "marketing" | "transactional";
+            /** @enum {string} */
+            status: "queued" | "scheduled" | "sent" | "failed" | "suppressed";
+            /** @description Why it was suppressed (or failed) */
+            reason?: string;
+            /** @description When a message held by quiet hours goes out */
+            sendAt?: string;
+            checks: components["schemas"]["GateCheckDto"][];
+            id: string;
+            contactId: string;
+            sentAt?: string;
+            attempts: number;
+            createdAt: string;
+        };
         DeliveredEvent: {
             /** Format: uuid */
             id: string;
@@ -2085,6 +2765,153 @@ export interface components {
             usage: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** @description A contact granted consent for a channel (or confirmed a double opt-in) */
+        Event_ConsentGranted: {
+            contactId: string;
+            /** @description email, sms, whatsapp, phone or postal */
+            channel: string;
+            status: string;
+            /** @description the consent-log record */
+            consentLogId: string;
+            source: string;
+            legalBasis: string | null;
+            noticeVersion: string | null;
+        };
+        /** @description A contact withdrew consent for a channel */
+        Event_ConsentWithdrawn: {
+            contactId: string;
+            /** @description email, sms, whatsapp, phone or postal */
+            channel: string;
+            status: string;
+            /** @description the consent-log record */
+            consentLogId: string;
+            source: string;
+            legalBasis: string | null;
+            noticeVersion: string | null;
+        };
+        /** @description A contact refused consent for a channel */
+        Event_ConsentDenied: {
+            contactId: string;
+            /** @description email, sms, whatsapp, phone or postal */
+            channel: string;
+            status: string;
+            /** @description the consent-log record */
+            consentLogId: string;
+            source: string;
+            legalBasis: string | null;
+            noticeVersion: string | null;
+        };
+        /** @description A grant waits for its double opt-in confirmation */
+        Event_ConsentConfirmationRequested: {
+            contactId: string;
+            /** @description email, sms, whatsapp, phone or postal */
+            channel: string;
+            status: string;
+            /** @description the consent-log record */
+            consentLogId: string;
+            source: string;
+            legalBasis: string | null;
+            noticeVersion: string | null;
+        };
+        /** @description A contact was put on do-not-contact */
+        Event_ConsentDoNotContactEnabled: {
+            contactId: string;
+        };
+        /** @description A contact was taken off do-not-contact */
+        Event_ConsentDoNotContactDisabled: {
+            contactId: string;
+        };
+        /** @description The consent settings were set (PUT /v1/settings/consent) */
+        Event_ConsentSettingsUpdated: {
+            mode: string;
+            doubleOptIn: boolean;
+            timeZone: string;
+            quietHours: {
+                start: string;
+                end: string;
+            };
+        };
+        /** @description The retention periods were set (PUT /v1/settings/retention) */
+        Event_ConsentRetentionUpdated: {
+            messagesDays: number | null;
+            eventsDays: number | null;
+        };
+        /** @description A contact's personal data was erased (API or preference centre) */
+        Event_ConsentContactErased: {
+            contactId: string;
+            source: string;
+            removed: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A contact was created */
+        Event_MessagingContactCreated: {
+            contactId: string;
+        };
+        /** @description A contact was changed (the names of the fields, not their values) */
+        Event_MessagingContactUpdated: {
+            contactId: string;
+            fields: string[];
+        };
+        /** @description A message passed the consent gate: queued, or scheduled by quiet hours */
+        Event_MessagingMessageAccepted: {
+            messageId: string;
+            contactId: string;
+            channel: string;
+            /** @enum {string} */
+            category: "marketing" | "transactional";
+            status: string;
+            reason: string | null;
+            sendAt: string | null;
+            /** @description the consent-log record the last gate check relied on */
+            consentLogId: string | null;
+            /** @description accepted */
+            at: string;
+        };
+        /** @description A message was sent */
+        Event_MessagingMessageSent: {
+            messageId: string;
+            contactId: string;
+            channel: string;
+            /** @enum {string} */
+            category: "marketing" | "transactional";
+            status: string;
+            reason: string | null;
+            sendAt: string | null;
+            /** @description the consent-log record the last gate check relied on */
+            consentLogId: string | null;
+            attempts: number;
+        };
+        /** @description A message could not be sent (retries used up, or no provider) */
+        Event_MessagingMessageFailed: {
+            messageId: string;
+            contactId: string;
+            channel: string;
+            /** @enum {string} */
+            category: "marketing" | "transactional";
+            status: string;
+            reason: string | null;
+            sendAt: string | null;
+            /** @description the consent-log record the last gate check relied on */
+            consentLogId: string | null;
+            attempts: number;
+            error: string;
+        };
+        /** @description The consent gate refused a message (on acceptance or before sending) */
+        Event_MessagingMessageSuppressed: {
+            messageId: string;
+            contactId: string;
+            channel: string;
+            /** @enum {string} */
+            category: "marketing" | "transactional";
+            status: string;
+            reason: string | null;
+            sendAt: string | null;
+            /** @description the consent-log record the last gate check relied on */
+            consentLogId: string | null;
+            /** @enum {string} */
+            at: "accepted" | "sending";
         };
     };
     responses: never;
@@ -4773,6 +5600,1339 @@ export interface operations {
             };
         };
     };
+    Contacts_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ContactDto"][];
+                        /** @description Pass as ?cursor= for the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateContactDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactDto"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `conflict`: the externalId is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                /** @description The contact */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                /** @description The contact */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchContactDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactDto"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `conflict`: externalId taken, or erased */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_states: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                /** @description The contact */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentStatesDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_record: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                /** @description The contact */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordConsentDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecordDto"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `conflict`: the contact was erased */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_consentLog: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                /** @description The contact */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentLogDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_doNotContact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                /** @description The contact */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DoNotContactDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactDto"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `conflict`: the contact was erased */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_preferenceLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                /** @description The contact */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferenceLinkDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Contacts_erase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                /** @description The contact */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ConsentSettings_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentSettingsViewDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ConsentSettings_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentSettingsViewDto"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ConsentSettings_getRetention: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionViewDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ConsentSettings_putRetention: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionViewDto"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Messages_send: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The contact does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Messages_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description If given and not the key's tenant: 403 `tenant_mismatch` */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageDto"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description `insufficient_scope`, or `tenant_mismatch` when X-Tenant-Id is not the key's tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found (another tenant's resource is answered 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     event_tenant_created: {
         parameters: {
             query?: never;
@@ -5719,6 +7879,486 @@ export interface operations {
                         /** @constant */
                         type?: "ai_action.step.failed";
                         data?: components["schemas"]["Event_AiActionStepFailed"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_granted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.granted";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.granted";
+                        data?: components["schemas"]["Event_ConsentGranted"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_withdrawn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.withdrawn";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.withdrawn";
+                        data?: components["schemas"]["Event_ConsentWithdrawn"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_denied: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.denied";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.denied";
+                        data?: components["schemas"]["Event_ConsentDenied"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_confirmation_requested: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.confirmation_requested";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.confirmation_requested";
+                        data?: components["schemas"]["Event_ConsentConfirmationRequested"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_do_not_contact_enabled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.do_not_contact.enabled";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.do_not_contact.enabled";
+                        data?: components["schemas"]["Event_ConsentDoNotContactEnabled"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_do_not_contact_disabled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.do_not_contact.disabled";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.do_not_contact.disabled";
+                        data?: components["schemas"]["Event_ConsentDoNotContactDisabled"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_settings_updated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.settings.updated";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.settings.updated";
+                        data?: components["schemas"]["Event_ConsentSettingsUpdated"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_retention_updated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.retention.updated";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.retention.updated";
+                        data?: components["schemas"]["Event_ConsentRetentionUpdated"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_consent_contact_erased: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "consent.contact.erased";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "consent.contact.erased";
+                        data?: components["schemas"]["Event_ConsentContactErased"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_messaging_contact_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "messaging.contact.created";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "messaging.contact.created";
+                        data?: components["schemas"]["Event_MessagingContactCreated"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_messaging_contact_updated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "messaging.contact.updated";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "messaging.contact.updated";
+                        data?: components["schemas"]["Event_MessagingContactUpdated"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_messaging_message_accepted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "messaging.message.accepted";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "messaging.message.accepted";
+                        data?: components["schemas"]["Event_MessagingMessageAccepted"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_messaging_message_sent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "messaging.message.sent";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "messaging.message.sent";
+                        data?: components["schemas"]["Event_MessagingMessageSent"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_messaging_message_failed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "messaging.message.failed";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "messaging.message.failed";
+                        data?: components["schemas"]["Event_MessagingMessageFailed"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_messaging_message_suppressed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "messaging.message.suppressed";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "messaging.message.suppressed";
+                        data?: components["schemas"]["Event_MessagingMessageSuppressed"];
                     };
                 };
             };

@@ -283,7 +283,101 @@ const aiSettings = fc.record(
   { requiredKeys: ['paused'] },
 ) as fc.Arbitrary<Body>;
 
-type Ids = 'event' | 'endpoint' | 'spareEndpoint' | 'delivery' | 'apiKey' | 'aiAction';
+const contact = fc.record(
+  {
+    externalId: fc.constantFrom('crm-1', 'crm-2', ''),
+    email: fc.constantFrom('ada@example.com', 'not-an-email'),
+    phone: fc.constantFrom('+4930123456', '12'),
+    whatsapp: fc.constantFrom('+4930123456'),
+    postalAddress: fc.constantFrom('1 Main St', ''),
+    timeZone: fc.constantFrom('Europe/Berlin', 'UTC', 'Mars/Olympus', ''),
+  },
+  { requiredKeys: ['externalId'] },
+) as fc.Arbitrary<Body>;
+
+const contactPatch = fc.record(
+  {
+    email: fc.constantFrom('b@example.com', null),
+    phone: fc.constantFrom('+12125550100', null),
+    timeZone: fc.constantFrom('America/New_York', null, 'Nowhere/Else'),
+  },
+  { requiredKeys: [] },
+) as fc.Arbitrary<Body>;
+
+const consentChange = fc.record(
+  {
+    channel: fc.constantFrom('email', 'sms', 'whatsapp', 'phone', 'postal', 'fax'),
+    status: fc.constantFrom('granted', 'withdrawn', 'denied', 'pending_confirmation'),
+    source: fc.constantFrom('form', ''),
+    legalBasis: fc.constantFrom('consent', ''),
+    evidence: fc.record(
+      {
+        ip: fc.constantFrom('203.0.113.9'),
+        userAgent: fc.constantFrom('Mozilla/5.0'),
+        text: fc.constantFrom('Yes'),
+        url: fc.constantFrom('https://example.com/signup'),
+        noticeVersion: fc.constantFrom('v1'),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { requiredKeys: ['channel', 'status', 'source'] },
+) as fc.Arbitrary<Body>;
+
+const doNotContact = fc.record(
+  { enabled: fc.constantFrom(true, false), reason: fc.constantFrom('asked', '') },
+  { requiredKeys: ['enabled'] },
+) as fc.Arbitrary<Body>;
+
+const consentSettings = fc.record(
+  {
+    mode: fc.constantFrom('standard', 'gdpr', 'ccpa'),
+    doubleOptIn: fc.constantFrom(true, false),
+    timeZone: fc.constantFrom('Europe/Berlin', 'Bad/Zone'),
+    quietHours: fc.record({
+      start: fc.constantFrom('21:00', '25:00'),
+      end: fc.constantFrom('08:00', '8'),
+    }),
+  },
+  { requiredKeys: ['mode', 'doubleOptIn'] },
+) as fc.Arbitrary<Body>;
+
+const retention = fc.record(
+  { messagesDays: fc.constantFrom(30, 0, null), eventsDays: fc.constantFrom(365, -1, null) },
+  { requiredKeys: [] },
+) as fc.Arbitrary<Body>;
+
+const message = fc.record(
+  {
+    contactId: fc.constantFrom('{own.contact}', '{other.contact}', 'nope'),
+    channel: fc.constantFrom('email', 'sms', 'whatsapp', 'phone', 'postal'),
+    category: fc.constantFrom('marketing', 'transactional', 'spam'),
+    subject: fc.constantFrom('Hi', ''),
+    body: fc.constantFrom('Hello', ''),
+  },
+  { requiredKeys: ['contactId', 'channel', 'category', 'body'] },
+) as fc.Arbitrary<Body>;
+
+const preferenceForm = fc.record(
+  {
+    csrf: fc.constantFrom('x', ''),
+    email: fc.constantFrom('granted', 'withdrawn', 'maybe'),
+    'List-Unsubscribe': fc.constantFrom('One-Click', 'no'),
+    confirm: fc.constantFrom('yes'),
+  },
+  { requiredKeys: [] },
+) as fc.Arbitrary<Body>;
+
+type Ids =
+  | 'event'
+  | 'endpoint'
+  | 'spareEndpoint'
+  | 'delivery'
+  | 'apiKey'
+  | 'aiAction'
+  | 'contact'
+  | 'message'
+  | 'link';
 
 interface Route {
   name: string;
@@ -439,6 +533,75 @@ export const ROUTES: Route[] = [
   { name: 'ai policies', method: 'GET', path: '/v1/ai-policies', query: page },
   { name: 'ai settings put', method: 'PUT', path: '/v1/settings/ai', body: aiSettings },
   { name: 'ai settings', method: 'GET', path: '/v1/settings/ai' },
+  { name: 'contact create', method: 'POST', path: '/v1/contacts', body: contact },
+  { name: 'contact list', method: 'GET', path: '/v1/contacts', query: page },
+  { name: 'contact get', method: 'GET', path: '/v1/contacts/{id}', id: 'contact' },
+  {
+    name: 'contact patch',
+    method: 'PATCH',
+    path: '/v1/contacts/{id}',
+    id: 'contact',
+    body: contactPatch,
+  },
+  {
+    name: 'consent record',
+    method: 'POST',
+    path: '/v1/contacts/{id}/consents',
+    id: 'contact',
+    body: consentChange,
+  },
+  { name: 'consent states', method: 'GET', path: '/v1/contacts/{id}/consents', id: 'contact' },
+  { name: 'consent log', method: 'GET', path: '/v1/contacts/{id}/consent-log', id: 'contact' },
+  {
+    name: 'do not contact',
+    method: 'PUT',
+    path: '/v1/contacts/{id}/do-not-contact',
+    id: 'contact',
+    body: doNotContact,
+  },
+  {
+    name: 'preference link',
+    method: 'POST',
+    path: '/v1/contacts/{id}/preference-links',
+    id: 'contact',
+  },
+  { name: 'contact erase', method: 'POST', path: '/v1/contacts/{id}/erase', id: 'contact' },
+  {
+    name: 'consent settings put',
+    method: 'PUT',
+    path: '/v1/settings/consent',
+    body: consentSettings,
+  },
+  { name: 'consent settings', method: 'GET', path: '/v1/settings/consent' },
+  { name: 'retention put', method: 'PUT', path: '/v1/settings/retention', body: retention },
+  { name: 'retention', method: 'GET', path: '/v1/settings/retention' },
+  { name: 'message send', method: 'POST', path: '/v1/messages', body: message },
+  { name: 'message get', method: 'GET', path: '/v1/messages/{id}', id: 'message' },
+  { name: 'preference page', method: 'GET', path: '/preferences/{id}', id: 'link' },
+  {
+    name: 'preference save',
+    method: 'POST',
+    path: '/preferences/{id}',
+    id: 'link',
+    body: preferenceForm,
+  },
+  {
+    name: 'preference erase',
+    method: 'POST',
+    path: '/preferences/{id}/erase',
+    id: 'link',
+    body: preferenceForm,
+  },
+  { name: 'unsubscribe page', method: 'GET', path: '/unsubscribe/{id}', id: 'link' },
+  {
+    name: 'one-click unsubscribe',
+    method: 'POST',
+    path: '/unsubscribe/{id}',
+    id: 'link',
+    body: preferenceForm,
+  },
+  { name: 'consent confirm', method: 'GET', path: '/consent/confirm/{id}', id: 'link' },
+  { name: 'preference css', method: 'GET', path: '/preference-centre.css' },
   { name: 'livez', method: 'GET', path: '/livez' },
   { name: 'healthz', method: 'GET', path: '/healthz' },
   { name: 'readyz', method: 'GET', path: '/readyz' },

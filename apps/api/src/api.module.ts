@@ -5,6 +5,8 @@ import { AuditHttpModule } from '@app/audit';
 import { WebhooksHttpModule } from '@app/webhooks';
 import { IdentityHttpModule } from '@app/identity';
 import { ApprovalsHttpModule } from '@app/approvals';
+import { ConsentHttpModule } from '@app/consent';
+import { MessagingHttpModule } from '@app/messaging';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 /** HTTP only: each capability's routes; no processor, relay or timer. */
@@ -16,6 +18,8 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     AuditHttpModule,
     WebhooksHttpModule,
     ApprovalsHttpModule,
+    ConsentHttpModule,
+    MessagingHttpModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

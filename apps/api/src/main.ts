@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   configureHttp,
+  installFormBodyParser,
   exitCleanlyOnSignals,
   createFastifyAdapter,
   createLogger,
@@ -29,6 +30,8 @@ async function bootstrap(): Promise<void> {
   const largeBodyRoutes = { '/v1/events/batch': 4 * 1024 * 1024 };
   await configureHttp(app, { largeBodyRoutes, docs: true });
   authenticateBeforeBody(app, Object.keys(largeBodyRoutes));
+  // The contacts' pages (preference centre, RFC 8058 one-click unsubscribe) post HTML forms.
+  installFormBodyParser(app.getHttpAdapter().getInstance(), ['/preferences/', '/unsubscribe/']);
   await app.listen(config.PORT, '0.0.0.0');
   // The port bound (PORT=0 takes a free one), whatever LOG_LEVEL: whoever started us reads it.
   const { port } = app.getHttpServer().address() as AddressInfo;

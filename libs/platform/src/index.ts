@@ -33,3 +33,4 @@ export * from './http/openapi-document';
 export * from './http/openapi-events';
 export * from './database/group-commit';
 export * from './mail/mailer';
+export * from './http/form-body-parser';

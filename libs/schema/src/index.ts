@@ -7,6 +7,8 @@ import {
   EndpointStartPosition1764000001005,
 } from '@app/webhooks';
 import { AiSettingsRowPerTenant1764000001051, CreateAiActions1764000000051 } from '@app/approvals';
+import { CreateConsent1764000000061 } from '@app/consent';
+import { CreateMessages1764000000062 } from '@app/messaging';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -18,6 +20,8 @@ export const ALL_MIGRATIONS = [
   EndpointSlowLane1764000000006,
   AuditSigningKeys1764000000041,
   CreateAiActions1764000000051,
+  CreateConsent1764000000061,
+  CreateMessages1764000000062,
   EndpointStartPosition1764000001005,
   AiSettingsRowPerTenant1764000001051,
 ];

@@ -100,6 +100,22 @@ export class LedgerlineConfig {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL' })
   SMS_PROVIDER_URL?: string;
 
+  /** Waits between a message's send attempts (SMTP or SMS provider failures); then it is failed. */
+  @Matches(/^\s*\d+(ms|s|m|h)?(\s*,\s*\d+(ms|s|m|h)?)*\s*$/, {
+    message: 'must be a comma-separated list of durations like 5s,5m,2h',
+  })
+  MESSAGE_RETRY_SCHEDULE = '5s,30s,2m,10m,1h';
+
+  /**
+   * How long a worker owns a message it is sending. A message whose owner died mid-send is sent
+   * again (with the same Message-ID / Idempotency-Key) once this has passed; keep it above the
+   * SMTP and SMS timeouts.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  MESSAGE_SEND_LEASE_MS = 60000;
+
   @Transform(toBool)
   @IsBoolean()
   WEBHOOK_ALLOW_HTTP = false;

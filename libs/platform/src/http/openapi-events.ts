@@ -94,6 +94,132 @@ const step = (kind: string, extra: Record<string, SchemaObject> = {}): EventType
   data: obj({ ...stepBase, ...extra }),
 });
 
+const bool: SchemaObject = { type: 'boolean' };
+const nullableInt: SchemaObject = { type: 'integer', nullable: true };
+
+const consentChange = (status: string, summary: string): EventTypeDoc => ({
+  type: `consent.${status}`,
+  summary,
+  chain: 'main',
+  delivered: true,
+  data: obj({
+    contactId: str(),
+    channel: str('email, sms, whatsapp, phone or postal'),
+    status: str(),
+    consentLogId: str('the consent-log record'),
+    source: str(),
+    legalBasis: nullableStr(),
+    noticeVersion: nullableStr(),
+  }),
+});
+
+const messageBase: Record<string, SchemaObject> = {
+  messageId: str(),
+  contactId: str(),
+  channel: str(),
+  category: { type: 'string', enum: ['marketing', 'transactional'] },
+  status: str(),
+  reason: nullableStr(),
+  sendAt: nullableStr(),
+  consentLogId: nullableStr('the consent-log record the last gate check relied on'),
+};
+
+const messageEvent = (
+  what: string,
+  summary: string,
+  extra: Record<string, SchemaObject>,
+): EventTypeDoc => ({
+  type: `messaging.message.${what}`,
+  summary,
+  chain: 'main',
+  delivered: true,
+  data: obj({ ...messageBase, ...extra }),
+});
+
+/** Consent and messaging (SPEC 7): ids and states only, never an address, subject or body. */
+const CONSENT_EVENTS: EventTypeDoc[] = [
+  consentChange(
+    'granted',
+    'A contact granted consent for a channel (or confirmed a double opt-in)',
+  ),
+  consentChange('withdrawn', 'A contact withdrew consent for a channel'),
+  consentChange('denied', 'A contact refused consent for a channel'),
+  consentChange('confirmation_requested', 'A grant waits for its double opt-in confirmation'),
+  {
+    type: 'consent.do_not_contact.enabled',
+    summary: 'A contact was put on do-not-contact',
+    chain: 'main',
+    delivered: true,
+    data: obj({ contactId: str() }),
+  },
+  {
+    type: 'consent.do_not_contact.disabled',
+    summary: 'A contact was taken off do-not-contact',
+    chain: 'main',
+    delivered: true,
+    data: obj({ contactId: str() }),
+  },
+  {
+    type: 'consent.settings.updated',
+    summary: 'The consent settings were set (PUT /v1/settings/consent)',
+    chain: 'main',
+    delivered: true,
+    data: obj({
+      mode: str(),
+      doubleOptIn: bool,
+      timeZone: str(),
+      quietHours: obj({ start: str(), end: str() }),
+    }),
+  },
+  {
+    type: 'consent.retention.updated',
+    summary: 'The retention periods were set (PUT /v1/settings/retention)',
+    chain: 'main',
+    delivered: true,
+    data: obj({ messagesDays: nullableInt, eventsDays: nullableInt }),
+  },
+  {
+    type: 'consent.contact.erased',
+    summary: "A contact's personal data was erased (API or preference centre)",
+    chain: 'main',
+    delivered: true,
+    data: obj({ contactId: str(), source: str(), removed: anyObject }),
+  },
+  {
+    type: 'messaging.contact.created',
+    summary: 'A contact was created',
+    chain: 'main',
+    delivered: true,
+    data: obj({ contactId: str() }),
+  },
+  {
+    type: 'messaging.contact.updated',
+    summary: 'A contact was changed (the names of the fields, not their values)',
+    chain: 'main',
+    delivered: true,
+    data: obj({ contactId: str(), fields: { type: 'array', items: str() } }),
+  },
+  messageEvent(
+    'accepted',
+    'A message passed the consent gate: queued, or scheduled by quiet hours',
+    {
+      at: str('accepted'),
+    },
+  ),
+  messageEvent('sent', 'A message was sent', { attempts: int() }),
+  messageEvent('failed', 'A message could not be sent (retries used up, or no provider)', {
+    attempts: int(),
+    error: str(),
+  }),
+  messageEvent(
+    'suppressed',
+    'The consent gate refused a message (on acceptance or before sending)',
+    {
+      at: { type: 'string', enum: ['accepted', 'sending'] },
+    },
+  ),
+];
+
 export const EVENT_CATALOGUE: EventTypeDoc[] = [
   {
     type: 'tenant.created',
@@ -260,4 +386,5 @@ export const EVENT_CATALOGUE: EventTypeDoc[] = [
   step('executing'),
   step('succeeded', { output: anyObject, usage: nullableObject }),
   step('failed', { output: anyObject, usage: nullableObject }),
+  ...CONSENT_EVENTS,
 ];

@@ -19,4 +19,7 @@ export const JobIds = {
   /** The in-process execution of one AI action; `cause` is 'a' automatic or 's<slot>' the sweeper. */
   aiExecution: (tenantId: string, actionId: string, cause: string) =>
     `ai-execution.${tenantId}.${actionId}.${cause}`,
+  /** One send attempt of a message; `cause` is 'a' on acceptance, 'r<n>' a retry, 's<slot>' the sweeper. */
+  messageSend: (tenantId: string, messageId: string, cause: string) =>
+    `message-send.${tenantId}.${messageId}.${cause}`,
 };

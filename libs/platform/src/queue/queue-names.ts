@@ -10,6 +10,8 @@ export enum QueueName {
   AiExpiry = 'ai-expiry',
   /** Per AI action: run its in-process executor once it is approved. */
   AiExecution = 'ai-execution',
+  /** Per message: check the consent gate again and send it once (delayed for quiet hours, retries). */
+  MessageSend = 'message-send',
 }
 
 /** The queues of per-tenant stream consumers (the relay feeds them). */
@@ -38,10 +40,17 @@ export interface AiActionJob {
   actionId: string;
 }
 
+/** One outbound message, by tenant and id. */
+export interface MessageJob {
+  tenantId: string;
+  messageId: string;
+}
+
 export interface JobPayloads {
   [QueueName.Audit]: StreamJob;
   [QueueName.Fanout]: StreamJob;
   [QueueName.Delivery]: DeliveryJob;
   [QueueName.AiExpiry]: AiActionJob;
   [QueueName.AiExecution]: AiActionJob;
+  [QueueName.MessageSend]: MessageJob;
 }

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { Job } from 'bullmq';
+import {
+  Clock,
+  JobProcessor,
+  MessageJob,
+  Periodic,
+  QueueName,
+  QueueProcessor,
+} from '@app/platform';
+import { MessageDispatcher } from './message-dispatcher';
+import { MessageRepository } from './message.repository';
+import { MessageService } from './message.service';
+
+const SWEEP_BATCH = 500;
+const SWEEP_GRACE_MS = 3000;
+/** A message the sweeper re-added is not re-added again for this long. */
+const RESWEEP_MS = 30000;
+
+/** Sends one message (the dispatcher's claim makes a duplicate job a no-op). */
+@Injectable()
+@JobProcessor()
+export class MessageSendProcessor implements QueueProcessor<QueueName.MessageSend> {
+  readonly queue = QueueName.MessageSend as const;
+  readonly concurrency = 16;
+  private slot = 0;
+
+  constructor(
+    private readonly dispatcher: MessageDispatcher,
+    private readonly repo: MessageRepository,
+    private readonly messages: MessageService,
+    private readonly clock: Clock,
+  ) {}
+
+  async process(job: Job<MessageJob>): Promise<void> {
+    await this.dispatcher.dispatch({ tenantId: job.data.tenantId, id: job.data.messageId });
+  }
+
+  /**
+   * PostgreSQL says what is owed: due queued or scheduled messages whose job was lost (Redis
+   * flushed, a crash before the add) and `sending` ones whose worker died (lease run out).
+   */
+  @Periodic('message-sweep', 1000)
+  async sweep(): Promise<number> {
+    // A grace period leaves fresh messages to their own jobs: the sweeper is for lost ones.
+    const now = this.clock.now();
+    const due = await this.repo.sweepDue(
+      new Date(now.getTime() - SWEEP_GRACE_MS),
+      now,
+      RESWEEP_MS,
+      SWEEP_BATCH,
+    );
+    const cause = `s${this.slot++ % 1000}`;
+    for (const ref of due) this.messages.schedule(ref, cause);
+    return due.length;
+  }
+}
