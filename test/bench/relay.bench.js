@@ -120,15 +120,21 @@ async function main() {
   try {
     const active = await createTenants(stack, ACTIVE);
     await stack.startWorker();
-    // Every active tenant's own first events (tenant.created) audited: the stack is warm.
+    await waitFor('worker metrics', () => passMetrics(stack), 120000, 200);
+    // Every active tenant's events so far audited: the stack is warm.
     await publishSpread(stack, active, 200, 1);
-    await waitFor('warm', async () => {
-      const [{ n }] = await stack.query(
-        `SELECT count(*)::int AS n FROM tenant_streams s JOIN stream_cursors c USING (tenant_id)
-         WHERE c.consumer = 'audit' AND c.position < s.position`,
-      );
-      return n === 0;
-    });
+    await waitFor(
+      'warm',
+      async () => {
+        const [{ n }] = await stack.query(
+          `SELECT count(*)::int AS n FROM tenant_streams s
+           LEFT JOIN stream_cursors c ON c.tenant_id = s.tenant_id AND c.consumer = 'audit'
+           WHERE coalesce(c.position, 0) < s.position`,
+        );
+        return n === 0;
+      },
+      120000,
+    );
 
     for (const size of SIZES) {
       await growIdleTo(stack, size);
