@@ -11,6 +11,8 @@ const { Stack, ROOT, report, sleep, waitFor, freePort, percentile, sampleEvent }
 const SIZES = (process.env.BENCH_RELAY_TENANTS || '1000,10000,100000').split(',').map(Number);
 const ACTIVE = Number(process.env.BENCH_RELAY_ACTIVE || 100);
 const LATENCY_TENANTS = 10000;
+/** Events/s spread over the active tenants (each active tenant publishes about once a second). */
+const RATE = Number(process.env.BENCH_RELAY_RATE || 100);
 const CONSUMERS = ['audit', 'fanout'];
 
 /** Active tenants with keys, made through TenantService in one application context. */
@@ -70,7 +72,11 @@ async function rawFullPass(stack) {
 
 /** Sum and count of the worker's relay pass histogram, by kind. */
 async function passMetrics(stack) {
-  const text = await (await fetch(`http://127.0.0.1:${stack.env.WORKER_PORT}/metrics`)).text();
+  const res = await fetch(`http://127.0.0.1:${stack.env.WORKER_PORT}/metrics`, {
+    headers: { authorization: `Bearer ${stack.tenant.apiKey}` },
+  });
+  if (res.status !== 200) throw new Error(`worker metrics answered ${res.status}`);
+  const text = await res.text();
   const read = (kind, what) => {
     const m = new RegExp(
       `ledgerline_relay_pass_seconds_${what}\\{kind="${kind}"\\} ([0-9.e+-]+)`,
@@ -140,8 +146,8 @@ async function main() {
       await growIdleTo(stack, size);
       const raw = await rawFullPass(stack);
       const before = await passMetrics(stack);
-      // 200 events/s over the active tenants for 5 s: named passes; full passes on the timer.
-      await publishSpread(stack, active, 200, 5);
+      // RATE events/s over the active tenants for 5 s: named passes; full passes on the timer.
+      await publishSpread(stack, active, RATE, 5);
       await sleep(Math.max(1500, raw * 60));
       const after = await passMetrics(stack);
       report('relay.pass_named', meanMs(before, after, 'named'), 'ms', raw, {
@@ -160,7 +166,7 @@ async function main() {
         size === LATENCY_TENANTS ||
         (size > LATENCY_TENANTS && !SIZES.includes(LATENCY_TENANTS))
       ) {
-        const ids = await publishSpread(stack, active, 200, 10);
+        const ids = await publishSpread(stack, active, RATE, 10);
         await waitFor(
           'latency events audited',
           async () => {
@@ -185,7 +191,7 @@ async function main() {
         report('relay.audit_latency_p99', percentile(lat, 99), 'ms', null, {
           tenants: size,
           active: ACTIVE,
-          rate: '200 events/s over the active tenants',
+          rate: `${RATE} events/s over the active tenants`,
           p50: percentile(lat, 50),
           measuredAs: 'recorded_at - received_at',
           target: '< 100',
