@@ -11,6 +11,8 @@ const { Stack, ROOT, report, sleep, waitFor, freePort, percentile, sampleEvent }
 const SIZES = (process.env.BENCH_RELAY_TENANTS || '1000,10000,100000').split(',').map(Number);
 const ACTIVE = Number(process.env.BENCH_RELAY_ACTIVE || 100);
 const LATENCY_TENANTS = 10000;
+/** Events/s spread over the active tenants (each active tenant publishes about once a second). */
+const RATE = Number(process.env.BENCH_RELAY_RATE || 100);
 const CONSUMERS = ['audit', 'fanout'];
 
 /** Active tenants with keys, made through TenantService in one application context. */
@@ -70,7 +72,11 @@ async function rawFullPass(stack) {
 
 /** Sum and count of the worker's relay pass histogram, by kind. */
 async function passMetrics(stack) {
-  const text = await (await fetch(`http://127.0.0.1:${stack.env.WORKER_PORT}/metrics`)).text();
+  const res = await fetch(`http://127.0.0.1:${stack.env.WORKER_PORT}/metrics`, {
+    headers: { authorization: `Bearer ${stack.tenant.apiKey}` },
+  });
+  if (res.status !== 200) throw new Error(`worker metrics answered ${res.status}`);
+  const text = await res.text();
   const read = (kind, what) => {
     const m = new RegExp(
       `ledgerline_relay_pass_seconds_${what}\\{kind="${kind}"\\} ([0-9.e+-]+)`,
@@ -120,22 +126,28 @@ async function main() {
   try {
     const active = await createTenants(stack, ACTIVE);
     await stack.startWorker();
-    // Every active tenant's own first events (tenant.created) audited: the stack is warm.
+    await waitFor('worker metrics', () => passMetrics(stack), 120000, 200);
+    // Every active tenant's events so far audited: the stack is warm.
     await publishSpread(stack, active, 200, 1);
-    await waitFor('warm', async () => {
-      const [{ n }] = await stack.query(
-        `SELECT count(*)::int AS n FROM tenant_streams s JOIN stream_cursors c USING (tenant_id)
-         WHERE c.consumer = 'audit' AND c.position < s.position`,
-      );
-      return n === 0;
-    });
+    await waitFor(
+      'warm',
+      async () => {
+        const [{ n }] = await stack.query(
+          `SELECT count(*)::int AS n FROM tenant_streams s
+           LEFT JOIN stream_cursors c ON c.tenant_id = s.tenant_id AND c.consumer = 'audit'
+           WHERE coalesce(c.position, 0) < s.position`,
+        );
+        return n === 0;
+      },
+      120000,
+    );
 
     for (const size of SIZES) {
       await growIdleTo(stack, size);
       const raw = await rawFullPass(stack);
       const before = await passMetrics(stack);
-      // 200 events/s over the active tenants for 5 s: named passes; full passes on the timer.
-      await publishSpread(stack, active, 200, 5);
+      // RATE events/s over the active tenants for 5 s: named passes; full passes on the timer.
+      await publishSpread(stack, active, RATE, 5);
       await sleep(Math.max(1500, raw * 60));
       const after = await passMetrics(stack);
       report('relay.pass_named', meanMs(before, after, 'named'), 'ms', raw, {
@@ -154,7 +166,7 @@ async function main() {
         size === LATENCY_TENANTS ||
         (size > LATENCY_TENANTS && !SIZES.includes(LATENCY_TENANTS))
       ) {
-        const ids = await publishSpread(stack, active, 200, 10);
+        const ids = await publishSpread(stack, active, RATE, 10);
         await waitFor(
           'latency events audited',
           async () => {
@@ -179,7 +191,7 @@ async function main() {
         report('relay.audit_latency_p99', percentile(lat, 99), 'ms', null, {
           tenants: size,
           active: ACTIVE,
-          rate: '200 events/s over the active tenants',
+          rate: `${RATE} events/s over the active tenants`,
           p50: percentile(lat, 50),
           measuredAs: 'recorded_at - received_at',
           target: '< 100',

@@ -246,8 +246,8 @@ describe('audit verify in parallel ranges (medium: real PostgreSQL, worker threa
   ];
 
   // Worker threads take a while to start on a busy machine: each case runs one thread count in
-  // turn (1, 2, 4), the intact chain all three.
-  it.each(cases.map((c, i) => [...c, i === 0 ? [1, 2, 4] : [[1, 2, 4][i % 3]]] as const))(
+  // turn (1, 2, 4), the intact chain two and four.
+  it.each(cases.map((c, i) => [...c, i === 0 ? [2, 4] : [[1, 2, 4][i % 3]]] as const))(
     '%s: the parallel verify reports what the walk reports',
     async (_name, build, want, threadCounts) => {
       const tenantId = await build(randomUUID());
@@ -270,5 +270,6 @@ describe('audit verify in parallel ranges (medium: real PostgreSQL, worker threa
         }),
       ).toEqual(onePass);
     },
+    120000,
   );
 });

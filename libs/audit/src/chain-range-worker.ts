@@ -93,11 +93,12 @@ parentPort.on('message', (msg) => {
 `;
 
 /**
- * Seqs per range: at most 20,000 (a break stops the work soon after it, progress moves), and at
- * least 64 ranges on smaller chains, so that every thread has several.
+ * Seqs per range: at most 10,000 (a range's rows are held as text while hashed: about 10 MB per
+ * range in flight; a break stops the work soon after it; progress moves), and at least 64 ranges
+ * on smaller chains, so that every thread has several.
  */
 export function rangeSize(upTo: number): number {
-  return Math.max(1, Math.min(20000, Math.ceil(upTo / 64)));
+  return Math.max(1, Math.min(10000, Math.ceil(upTo / 64)));
 }
 /** Ranges queued on each worker's connection at once (one read ahead while one is hashed). */
 const IN_FLIGHT_PER_WORKER = 2;

@@ -45,6 +45,12 @@ export class EventRelay implements OnApplicationShutdown {
   private fullDue = true;
   private lastFull = 0;
   private lastFullMs = 0;
+  /**
+   * The stream position each (consumer, tenant) job was last added for, since the last full pass:
+   * a named pass does not add the same job again (a Redis round trip per lagging tenant, most
+   * of a pass's time); the full pass adds every owed job, whatever Redis lost meanwhile.
+   */
+  private readonly added = new Map<string, number>();
 
   constructor(
     private readonly cursors: StreamCursorRepository,
@@ -146,9 +152,12 @@ export class EventRelay implements OnApplicationShutdown {
 
   private async relay(tenants: string[] | null): Promise<number> {
     let added = 0;
+    if (!tenants) this.added.clear();
     const declared = this.processors.declared().processors;
     for (const consumer of STREAM_QUEUES.filter((q) => declared.has(q))) {
-      const lagging = await this.cursors.lagging(consumer, tenants);
+      const lagging = (await this.cursors.lagging(consumer, tenants)).filter(
+        (r) => !tenants || this.added.get(`${consumer} ${r.tenantId}`) !== r.position,
+      );
       await this.queues.addBulk(
         consumer,
         lagging.map((r) => ({
@@ -156,6 +165,7 @@ export class EventRelay implements OnApplicationShutdown {
           data: { tenantId: r.tenantId, upTo: r.position },
         })),
       );
+      for (const r of lagging) this.added.set(`${consumer} ${r.tenantId}`, r.position);
       added += lagging.length;
     }
     return added;
