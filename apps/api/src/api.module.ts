@@ -5,6 +5,7 @@ import { AuditHttpModule } from '@app/audit';
 import { WebhooksHttpModule } from '@app/webhooks';
 import { IdentityHttpModule } from '@app/identity';
 import { ApprovalsHttpModule } from '@app/approvals';
+import { PeopleHttpModule } from '@app/people';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 /** HTTP only: each capability's routes; no processor, relay or timer. */
@@ -16,6 +17,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     AuditHttpModule,
     WebhooksHttpModule,
     ApprovalsHttpModule,
+    PeopleHttpModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

@@ -11,6 +11,7 @@ import {
   PinoNestLogger,
 } from '@app/platform';
 import { authenticateBeforeBody } from '@app/identity';
+import { installSessions } from '@app/people';
 import { PiiRedactor } from '@app/security';
 import { ApiModule } from './api.module';
 
@@ -29,6 +30,7 @@ async function bootstrap(): Promise<void> {
   const largeBodyRoutes = { '/v1/events/batch': 4 * 1024 * 1024 };
   await configureHttp(app, { largeBodyRoutes, docs: true });
   authenticateBeforeBody(app, Object.keys(largeBodyRoutes));
+  installSessions(app);
   await app.listen(config.PORT, '0.0.0.0');
   // The port bound (PORT=0 takes a free one), whatever LOG_LEVEL: whoever started us reads it.
   const { port } = app.getHttpServer().address() as AddressInfo;

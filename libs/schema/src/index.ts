@@ -7,6 +7,7 @@ import {
   EndpointStartPosition1764000001005,
 } from '@app/webhooks';
 import { CreateAiActions1764000000051 } from '@app/approvals';
+import { CreatePeople1764000000071 } from '@app/people';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -19,6 +20,7 @@ export const ALL_MIGRATIONS = [
   AuditSigningKeys1764000000041,
   CreateAiActions1764000000051,
   EndpointStartPosition1764000001005,
+  CreatePeople1764000000071,
 ];
 
 export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);
