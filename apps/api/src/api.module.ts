@@ -6,6 +6,7 @@ import { WebhooksHttpModule } from '@app/webhooks';
 import { IdentityHttpModule } from '@app/identity';
 import { ApprovalsHttpModule } from '@app/approvals';
 import { PeopleHttpModule } from '@app/people';
+import { ConsoleHttpModule } from '@app/console';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 /** HTTP only: each capability's routes; no processor, relay or timer. */
@@ -18,6 +19,7 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     WebhooksHttpModule,
     ApprovalsHttpModule,
     PeopleHttpModule,
+    ConsoleHttpModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })
