@@ -1,4 +1,5 @@
-import { Ledgerline, Tenant } from './support/ledgerline';
+import { Ledgerline, Tenant, waitFor } from './support/ledgerline';
+import { SmtpSink } from './support/smtp-sink';
 import { createUser, login, Person, SESSION_COOKIE, withSession } from './support/console-session';
 
 /** People and sessions over HTTP: sign-in, lockout, CSRF, roles on the API, sign-out. */
@@ -7,14 +8,22 @@ describe('people and sessions', () => {
   let t: Tenant;
   let approver: Person;
   let viewer: Person;
+  let smtp: SmtpSink;
 
   beforeAll(async () => {
-    ll = await Ledgerline.start({ workers: 1 });
+    smtp = await SmtpSink.start();
+    ll = await Ledgerline.start({
+      workers: 1,
+      env: { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'https://ledgerline.example.com' },
+    });
     t = await ll.createTenant('people');
     approver = await createUser(ll, t.tenantId, 'approver');
     viewer = await createUser(ll, t.tenantId, 'viewer');
   });
-  afterAll(() => ll?.stop());
+  afterAll(async () => {
+    await ll?.stop();
+    await smtp?.close();
+  });
 
   const submit = async (type = 'crm.note.add', risk = 'medium') =>
     (
@@ -182,5 +191,46 @@ describe('people and sessions', () => {
       )
     ).map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(['console.login', 'console.logout']));
+  });
+
+  it("emails the tenant's approvers (not viewers) a link to a waiting action, once each", async () => {
+    const other = await ll.createTenant('elsewhere');
+    await createUser(ll, other.tenantId, 'approver');
+    const action = await submit('crm.invoice.void');
+    const link = `https://ledgerline.example.com/console/actions/${action.id}`;
+    const toApprover = await waitFor(
+      'the approver notice',
+      async () => smtp.mails.find((m) => m.to.includes(approver.email) && m.raw.includes(link)),
+      15000,
+    );
+    expect(toApprover.raw).toContain('Subject: Approval needed: crm.invoice.void (high risk)');
+    const about = () => smtp.mails.filter((m) => m.raw.includes(action.id));
+    // The tenant's deciders (the approver and the admin-less tenant's other approvers) only.
+    await waitFor('every approver notice', async () => about().length >= 1, 5000);
+    const rows = await ll.sql(
+      `SELECT user_id, sent_at FROM approver_notices WHERE action_id = $1`,
+      [action.id],
+    );
+    expect(rows.map((r) => r.user_id)).toEqual([approver.userId]);
+    expect(rows[0].sent_at).not.toBeNull();
+    expect(about().some((m) => m.to.includes(viewer.email))).toBe(false);
+    // A replay of the stream (cursor moved back) adds no notice and sends nothing twice.
+    const before = smtp.mails.length;
+    await ll.sql(`UPDATE stream_cursors SET position = 0 WHERE consumer = 'approver-notice'`);
+    await submit('crm.note.add');
+    await waitFor(
+      'the cursor caught up',
+      async () =>
+        (
+          await ll.sql(
+            `SELECT 1 FROM stream_cursors c JOIN tenant_streams s USING (tenant_id)
+             WHERE c.consumer = 'approver-notice' AND c.tenant_id = $1 AND c.position = s.position`,
+            [t.tenantId],
+          )
+        ).length > 0,
+      15000,
+    );
+    expect(about()).toHaveLength(1);
+    expect(smtp.mails.length - before).toBeLessThanOrEqual(1);
   });
 });

@@ -5,6 +5,8 @@ import { AuditWorkerModule } from '@app/audit';
 import { WebhooksWorkerModule } from '@app/webhooks';
 import { ApiAuthModule } from '@app/identity';
 import { ApprovalsWorkerModule } from '@app/approvals';
+import { PeopleWorkerModule } from '@app/people';
+import { ConsoleWorkerModule } from '@app/console';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 /** Processors, the relay and periodic tasks; HTTP for probes and metrics only. */
@@ -15,6 +17,8 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     AuditWorkerModule,
     WebhooksWorkerModule,
     ApprovalsWorkerModule,
+    PeopleWorkerModule,
+    ConsoleWorkerModule,
     ApiAuthModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],

@@ -1,4 +1,6 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { Clock, Periodic } from '@app/platform';
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from './session-lifetime';
 import { EventsModule } from '@app/events';
 import { AuthController } from './auth.controller';
 import { LoginLockout } from './login-lockout';
@@ -31,3 +33,25 @@ export class PeopleHttpModule implements OnModuleInit {
     await this.hasher.warm();
   }
 }
+
+/** Deletes sessions past their idle or absolute lifetime (they are refused anyway). */
+@Injectable()
+export class SessionPurger {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  @Periodic('session-purge', 10 * 60 * 1000)
+  purge(): Promise<number> {
+    const now = this.clock.now().getTime();
+    return this.sessions.purge(
+      new Date(now - SESSION_ABSOLUTE_MS),
+      new Date(now - SESSION_IDLE_MS),
+    );
+  }
+}
+
+/** The worker's part: purging ended sessions. */
+@Module({ imports: [PeopleModule], providers: [SessionPurger] })
+export class PeopleWorkerModule {}

@@ -8,6 +8,7 @@ import {
 } from '@app/webhooks';
 import { CreateAiActions1764000000051 } from '@app/approvals';
 import { CreatePeople1764000000071 } from '@app/people';
+import { CreateApproverNotices1764000000072 } from '@app/console';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -21,6 +22,7 @@ export const ALL_MIGRATIONS = [
   CreateAiActions1764000000051,
   EndpointStartPosition1764000001005,
   CreatePeople1764000000071,
+  CreateApproverNotices1764000000072,
 ];
 
 export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);

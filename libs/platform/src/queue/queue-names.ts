@@ -10,11 +10,17 @@ export enum QueueName {
   AiExpiry = 'ai-expiry',
   /** Per AI action: run its in-process executor once it is approved. */
   AiExecution = 'ai-execution',
+  /** Per tenant: tell the approvers of actions that start to wait (email). */
+  ApproverNotice = 'approver-notice',
 }
 
 /** The queues of per-tenant stream consumers (the relay feeds them). */
-export type StreamQueue = QueueName.Audit | QueueName.Fanout;
-export const STREAM_QUEUES: readonly StreamQueue[] = [QueueName.Audit, QueueName.Fanout];
+export type StreamQueue = QueueName.Audit | QueueName.Fanout | QueueName.ApproverNotice;
+export const STREAM_QUEUES: readonly StreamQueue[] = [
+  QueueName.Audit,
+  QueueName.Fanout,
+  QueueName.ApproverNotice,
+];
 
 /** A stream job asks one consumer to catch a tenant up to (at least) a stream position. */
 export interface StreamJob {
@@ -42,4 +48,5 @@ export interface JobPayloads {
   [QueueName.Delivery]: DeliveryJob;
   [QueueName.AiExpiry]: AiActionJob;
   [QueueName.AiExecution]: AiActionJob;
+  [QueueName.ApproverNotice]: StreamJob;
 }
