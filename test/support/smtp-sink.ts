@@ -23,7 +23,11 @@ export class SmtpSink {
         stream.on('end', () => {
           sink.mails.push({
             to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks).toString('utf8'),
+            // Quoted-printable soft line breaks removed, so a long link reads whole.
+            raw: Buffer.concat(chunks)
+              .toString('utf8')
+              .replace(/=\r?\n/g, '')
+              .replace(/=3D/g, '='),
           });
           callback();
         });
