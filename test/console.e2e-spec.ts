@@ -329,4 +329,34 @@ describe('console in the browser', () => {
     expect(page.url()).toContain('/console/login');
     await context.close();
   });
+
+  it('an owner checks the audit chain and works the webhook endpoints', async () => {
+    const owner = await createUser(ll, t.tenantId, 'owner');
+    const { context, page, cspViolations } = await openPage(browser);
+    await signIn(page, owner);
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await page.waitForURL(/\/console\/audit/);
+    await expect(page.getByText(/^seq \d+, hash/).isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Verify the main chain' }).click();
+    await page.getByText(/^Intact: all \d+ entries/).waitFor();
+    await page.getByLabel('Event type').fill('console.login');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/type=console.login/);
+    const types = await page.locator('table tbody tr td:nth-child(2)').allTextContents();
+    expect(types.length).toBeGreaterThan(0);
+    expect(new Set(types)).toEqual(new Set(['console.login']));
+    // Sign-ins are audited without the email.
+    expect(await page.locator('table').textContent()).not.toContain(owner.email);
+
+    await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
+    await page.getByRole('link', { name: receiver.url('/hook') }).click();
+    await expect(page.locator('#endpoint-status').textContent()).resolves.toBe('enabled');
+    const deliveries = page.locator('table tbody tr');
+    expect(await deliveries.count()).toBeGreaterThan(0);
+    await expect(deliveries.first().textContent()).resolves.toContain('ai_action.approved');
+    await page.getByRole('button', { name: 'Recover' }).click();
+    await page.getByText(/^Recovery started: \d+ deliveries queued/).waitFor();
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  });
 });

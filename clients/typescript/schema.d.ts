@@ -514,7 +514,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: ends the session (needs X-CSRF-Token with the cookie) */
+        /** Sign out: ends the session cookie’s session (send X-CSRF-Token with the cookie) */
         post: operations["Auth_logout"];
         delete?: never;
         options?: never;
@@ -5061,6 +5061,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Signed out (an HTML form is answered 303) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The CSRF token is missing or wrong */
             403: {
                 headers: {

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiProblems, ApiPublic, DomainError, Public } from '@app/platform';
 import { LoginDto, SessionDto } from './dto/login.dto';
@@ -68,8 +68,10 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(204)
-  @ApiCookieAuth()
-  @ApiOperation({ summary: 'Sign out: ends the session (needs X-CSRF-Token with the cookie)' })
+  @ApiOperation({
+    summary: 'Sign out: ends the session cookie’s session (send X-CSRF-Token with the cookie)',
+  })
+  @ApiNoContentResponse({ description: 'Signed out (an HTML form is answered 303)' })
   @ApiPublic()
   @ApiProblems([403], { 403: 'The CSRF token is missing or wrong' })
   async logout(

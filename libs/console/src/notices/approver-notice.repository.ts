@@ -9,7 +9,7 @@ export interface NewNotice {
   risk: string;
 }
 
-/** A notice claimed for sending, with the address it goes to. */
+/** A notice about to be sent, with the address it goes to. */
 export interface DueNotice extends NewNotice {
   email: string;
 }
@@ -47,18 +47,16 @@ export class ApproverNoticeRepository {
    * Claims up to `limit` unsent notices of the tenant not tried within `retryAfterMs` (so two
    * workers never send one notice at once, and a failed one waits before its next try).
    */
-  async claimDue(tenantId: string, retryAfterMs: number, limit: number): Promise<DueNotice[]> {
-    return this.db.query<DueNotice>(
+  async claimDue(tenantId: string, retryAfterMs: number, limit: number): Promise<NewNotice[]> {
+    return this.db.query<NewNotice>(
       `UPDATE approver_notices n SET attempts = n.attempts + 1, last_attempt_at = now()
-       FROM users u
-       WHERE n.tenant_id = $1 AND u.tenant_id = n.tenant_id AND u.id = n.user_id
-         AND (n.tenant_id, n.action_id, n.user_id) IN (
-           SELECT tenant_id, action_id, user_id FROM approver_notices
-           WHERE tenant_id = $1 AND sent_at IS NULL
-             AND (last_attempt_at IS NULL OR last_attempt_at < now() - make_interval(secs => $2))
-           ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       WHERE n.tenant_id = $1 AND (n.tenant_id, n.action_id, n.user_id) IN (
+         SELECT tenant_id, action_id, user_id FROM approver_notices
+         WHERE tenant_id = $1 AND sent_at IS NULL
+           AND (last_attempt_at IS NULL OR last_attempt_at < now() - make_interval(secs => $2))
+         ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING n.tenant_id AS "tenantId", n.action_id AS "actionId", n.user_id AS "userId",
-                 n.action_type AS "actionType", n.risk, u.email`,
+                 n.action_type AS "actionType", n.risk`,
       [tenantId, retryAfterMs / 1000, limit],
     );
   }

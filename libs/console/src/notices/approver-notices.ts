@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { grants, LedgerlineConfig, Mailer, Periodic, QueueName, Tx } from '@app/platform';
+import { Database, grants, LedgerlineConfig, Mailer, Periodic, QueueName, Tx } from '@app/platform';
 import { StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { ROLES, scopesOf, UserRepository } from '@app/people';
 import { AiActionService } from '@app/approvals';
@@ -38,6 +38,8 @@ export class ApproverNoticeSender {
     private readonly repo: ApproverNoticeRepository,
     private readonly mailer: Mailer,
     private readonly config: LedgerlineConfig,
+    private readonly users: UserRepository,
+    private readonly db: Database,
   ) {}
 
   async sendDue(tenantId: string): Promise<number> {
@@ -47,7 +49,15 @@ export class ApproverNoticeSender {
       const due = await this.repo.claimDue(tenantId, RETRY_AFTER_MS, BATCH);
       for (const n of due) {
         try {
-          await this.mailer.send(noticeMail(n, this.config.PUBLIC_BASE_URL));
+          // The address is read from people's repository when the mail goes (it may have changed).
+          const user = await this.users.find(this.db, n.tenantId, n.userId);
+          if (!user) {
+            await this.repo.markFailed(n, 'the user no longer exists');
+            continue;
+          }
+          await this.mailer.send(
+            noticeMail({ ...n, email: user.email }, this.config.PUBLIC_BASE_URL),
+          );
           await this.repo.markSent(n);
           sent++;
         } catch (err) {

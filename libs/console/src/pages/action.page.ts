@@ -71,7 +71,9 @@ function history(a: AiActionDetail): SafeHtml {
                 ${h.kind}${h.void ? html` <strong>(void: the input was revised after it)</strong>` : ''}
               </td>
               <td>${when(h.at)}</td>
-              <td>${who(h.principal)}</td>
+              <td>
+                ${h.principal ? who(h.principal) : h.kind === 'submitted' ? `agent ${a.agent.id}` : 'Ledgerline'}
+              </td>
               <td>${h.reason ?? ''}</td>
               <td class="hash">${h.inputHash ? h.inputHash.slice(0, 16) + '…' : ''}</td>
             </tr>`,
