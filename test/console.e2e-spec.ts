@@ -1,7 +1,8 @@
+/// <reference lib="dom" />
 import { Browser, Page } from 'playwright-core';
 import { Ledgerline, Tenant } from './support/ledgerline';
 import { WebhookReceiver } from './support/webhook-receiver';
-import { createUser, Person } from './support/console-session';
+import { Person, seedUser } from './support/console-session';
 import {
   DESKTOP,
   launchChromium,
@@ -25,6 +26,7 @@ describe('console in the browser', () => {
   let viewer: Person;
   let agentKey: string;
 
+  // Two processes, a browser and a receiver on a shared 2-core machine: allow for a slow start.
   beforeAll(async () => {
     [ll, browser, receiver] = await Promise.all([
       Ledgerline.start({
@@ -35,9 +37,9 @@ describe('console in the browser', () => {
     ]);
     t = await ll.createTenant('console');
     [alice, bob, viewer] = await Promise.all([
-      createUser(ll, t.tenantId, 'approver'),
-      createUser(ll, t.tenantId, 'approver'),
-      createUser(ll, t.tenantId, 'viewer'),
+      seedUser(ll, t.tenantId, 'approver'),
+      seedUser(ll, t.tenantId, 'approver'),
+      seedUser(ll, t.tenantId, 'viewer'),
     ]);
     agentKey = (
       await ll.request('POST', '/v1/api-keys', {
@@ -53,7 +55,7 @@ describe('console in the browser', () => {
       key: t.apiKey,
       body: { url: receiver.url('/hook'), eventTypes: ['ai_action.approved'] },
     });
-  });
+  }, 240000);
   afterAll(async () => {
     await browser?.close();
     await receiver?.close();
@@ -257,7 +259,7 @@ describe('console in the browser', () => {
   });
 
   it('locks the account after five failed sign-ins, then refuses even the right password', async () => {
-    const member = await createUser(ll, t.tenantId, 'member');
+    const member = await seedUser(ll, t.tenantId, 'member');
     const { context, page } = await openPage(browser);
     for (let i = 0; i < 5; i++) {
       await page.goto(`${ll.baseUrl}/console/login`);
@@ -331,7 +333,7 @@ describe('console in the browser', () => {
   });
 
   it('an owner checks the audit chain and works the webhook endpoints', async () => {
-    const owner = await createUser(ll, t.tenantId, 'owner');
+    const owner = await seedUser(ll, t.tenantId, 'owner');
     const { context, page, cspViolations } = await openPage(browser);
     await signIn(page, owner);
     await page.getByRole('link', { name: 'Audit', exact: true }).click();

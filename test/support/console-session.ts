@@ -72,3 +72,27 @@ export async function withSession(
   }
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
+
+let seededHash: Promise<string> | undefined;
+const SEEDED_PASSWORD = 'seeded-password-for-tests';
+
+/**
+ * A user written straight into the suite's database (an argon2id hash made here once): for
+ * suites that need several people and are not testing the CLI, whose every call boots the app.
+ */
+export async function seedUser(ll: Ledgerline, tenantId: string, role: string): Promise<Person> {
+  const argon2 = await import('argon2');
+  seededHash ??= argon2.hash(SEEDED_PASSWORD, {
+    type: argon2.argon2id,
+    memoryCost: 19456,
+    timeCost: 2,
+    parallelism: 1,
+  });
+  const userId = crypto.randomUUID();
+  const email = `${role}-${userId.slice(0, 8)}@example.com`;
+  await ll.sql(
+    `INSERT INTO users (tenant_id, id, email, role, password_hash) VALUES ($1, $2, $3, $4, $5)`,
+    [tenantId, userId, email, role, await seededHash],
+  );
+  return { userId, email, role, password: SEEDED_PASSWORD };
+}

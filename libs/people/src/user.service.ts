@@ -5,6 +5,7 @@ import { checkPasswordRules, generatePassword, PasswordHasher } from './password
 import { Role } from './roles';
 import { UserRepository } from './user.repository';
 import { SessionRepository } from './session.repository';
+import { accountKey, LoginLockout } from './login-lockout';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -30,6 +31,7 @@ export class UserService {
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly hasher: PasswordHasher,
+    private readonly lockout: LoginLockout,
     private readonly store: EventStore,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
@@ -77,9 +79,18 @@ export class UserService {
     checkPasswordRules(next, 'newPassword');
     if (current.length > 256) throw DomainError.invalid('currentPassword', 'is wrong');
     const user = await this.users.find(this.db, session.tenantId, session.userId);
-    if (!user || !(await this.hasher.verify(user.passwordHash, current))) {
+    if (!user) throw DomainError.invalid('currentPassword', 'is wrong');
+    // Wrong current passwords count towards the sign-in lockout: a borrowed session cannot
+    // guess the password here any faster than at the sign-in form.
+    const account = accountKey(user.email);
+    if ((await this.lockout.lockedFor(account)) > 0) {
+      throw new DomainError('account_locked', 'Too many wrong passwords: try again later');
+    }
+    if (!(await this.hasher.verify(user.passwordHash, current))) {
+      await this.lockout.recordFailure(account, this.clock.now().getTime());
       throw DomainError.invalid('currentPassword', 'is wrong');
     }
+    await this.lockout.clear(account);
     const hash = await this.hasher.hash(next);
     await this.db.transaction(async (tx) => {
       await this.users.setPassword(tx, session.tenantId, session.userId, hash);
