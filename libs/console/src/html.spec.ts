@@ -12,11 +12,10 @@ describe('html templates', () => {
 
   it('nests templates and arrays without escaping twice; skips null, undefined and booleans', () => {
     const items = ['a&b', 'c'].map((x) => html`<li>${x}</li>`);
-    expect(
-      html`<ul>
-        ${items}
-      </ul>`.value,
-    ).toBe('<ul><li>a&amp;b</li><li>c</li></ul>');
+    const list = html`<ul>
+      ${items}
+    </ul>`.value.replace(/\s+/g, '');
+    expect(list).toBe('<ul><li>a&amp;b</li><li>c</li></ul>');
     expect(html`${null}${undefined}${false}${true}${0}`.value).toBe('0');
     expect(html`${raw('<hr>')}`.value).toBe('<hr>');
   });
