@@ -1,6 +1,13 @@
 import { Ledgerline, Tenant, waitFor } from './support/ledgerline';
 import { SmtpSink } from './support/smtp-sink';
-import { createUser, login, Person, SESSION_COOKIE, withSession } from './support/console-session';
+import {
+  createUser,
+  login,
+  Person,
+  seedUser,
+  SESSION_COOKIE,
+  withSession,
+} from './support/console-session';
 
 /** People and sessions over HTTP: sign-in, lockout, CSRF, roles on the API, sign-out. */
 describe('people and sessions', () => {
@@ -18,7 +25,7 @@ describe('people and sessions', () => {
     });
     t = await ll.createTenant('people');
     approver = await createUser(ll, t.tenantId, 'approver');
-    viewer = await createUser(ll, t.tenantId, 'viewer');
+    viewer = await seedUser(ll, t.tenantId, 'viewer');
   });
   afterAll(async () => {
     await ll?.stop();
@@ -114,7 +121,7 @@ describe('people and sessions', () => {
   });
 
   it('locks an account after five failures in 15 minutes, even for the right password', async () => {
-    const member = await createUser(ll, t.tenantId, 'member');
+    const member = await seedUser(ll, t.tenantId, 'member');
     const post = (password: string) =>
       ll.request('POST', '/auth/login', { body: { email: member.email, password } });
     for (let i = 0; i < 4; i++) expect((await post('wrong-password-123')).status).toBe(401);
@@ -195,7 +202,7 @@ describe('people and sessions', () => {
 
   it("emails the tenant's approvers (not viewers) a link to a waiting action, once each", async () => {
     const other = await ll.createTenant('elsewhere');
-    await createUser(ll, other.tenantId, 'approver');
+    await seedUser(ll, other.tenantId, 'approver');
     const action = await submit('crm.invoice.void');
     const link = `https://ledgerline.example.com/console/actions/${action.id}`;
     const toApprover = await waitFor(
