@@ -110,7 +110,10 @@ async function main() {
     report('console_login_p50', percentile(ok, 50), 'ms', percentile(hash, 50), {
       argon2_verify_p50_ms: percentile(hash, 50),
       wrong_password_p50_ms: percentile(wrong, 50),
-      hashes_per_login_at_most: Math.round((percentile(ok, 50) / percentile(hash, 50)) * 10) / 10,
+      // A latency ratio (HTTP, the session's transaction and event, Redis, another process on
+      // a shared machine), not a hash count: the count (exactly 1) is asserted by
+      // test/medium/people.medium-spec.ts through PasswordHasher.hashes.
+      login_over_one_hash: Math.round((percentile(ok, 50) / percentile(hash, 50)) * 10) / 10,
     });
   } finally {
     await agent.close();
