@@ -166,6 +166,20 @@ describe('people and sessions', () => {
     expect(ok.body.approvals).toEqual([{ type: 'user', id: approver.userId }]);
   });
 
+  it('takes form bodies only on the console and /auth: another route answers 415 problem+json', async () => {
+    const res = await fetch(`${ll.baseUrl}/v1/ai-actions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Bearer ${t.apiKey}`,
+      },
+      body: 'type=crm.note.add&initiator=autonomous',
+    });
+    expect(res.status).toBe(415);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect((await res.json()).code).toBe('unsupported_media_type');
+  });
+
   it("lets a session read the queue with its role's scopes and refuses a viewer's decision", async () => {
     const action = await submit('crm.deal.close');
     const v = await login(ll, viewer.email, viewer.password);

@@ -5,6 +5,14 @@ import { authContextOf, SessionAuth, SessionService } from './session.service';
 import { csrfMatches, readCookie, SESSION_COOKIE } from './session-token';
 
 export const FORM_BODY_LIMIT = 64 * 1024;
+/** The routes that take HTML form bodies: the console's forms and the sign-in/out forms. */
+export const FORM_ROUTE_PREFIXES = ['/console/', '/auth/'];
+/**
+ * The routes a session cookie authenticates: the console, sign-in/out and the API the console's
+ * script calls. Other routes (public pages such as /preferences/*) never look at the cookie, so
+ * their own same-origin forms are not refused for lacking the session's CSRF token.
+ */
+export const SESSION_ROUTE_PREFIXES = ['/console/', '/auth/', '/v1/'];
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Routes a browser may post to without a session's CSRF token (there is no session yet). */
 const CSRF_EXEMPT = new Set(['/auth/login']);
@@ -26,24 +34,50 @@ export function parseForm(text: string): Record<string, string> {
   return out;
 }
 
+/** Whether a route (its pattern, e.g. `/console/actions/:id`) is under one of the prefixes. */
+export function routeUnder(route: string | undefined, prefixes: readonly string[]): boolean {
+  if (!route) return false;
+  return prefixes.some((p) => route.startsWith(p) || (p.endsWith('/') && route === p.slice(0, -1)));
+}
+
 export const isFormRequest = (req: FastifyRequest) =>
   String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 
 /**
- * Browser sessions for every route: a request without an API key but with a session cookie is
- * authenticated by the session (the API-key guard then checks the role's scopes exactly as it
- * checks a key's). Every change made with the cookie must carry the session's CSRF token, as
- * `X-CSRF-Token` or a form field `_csrf`. Also parses HTML form bodies.
+ * TEMPORARY (delete at the merge with platform's form-body-parser.ts, which serves these
+ * prefixes): HTML form bodies for the routes under `prefixes` only; every other route answers a
+ * form body 415 problem+json, as it would with no form parser at all.
+ */
+export function installConsoleFormParser(fastify: FastifyInstance, prefixes: string[]): void {
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    (req: FastifyRequest, body: string | Buffer, done) => {
+      if (!routeUnder(req.routeOptions.url, prefixes)) {
+        done(
+          new DomainError('unsupported_media_type', 'This route takes application/json'),
+          undefined,
+        );
+        return;
+      }
+      done(null, parseForm(String(body)));
+    },
+  );
+}
+
+/**
+ * Browser sessions for the console, /auth and /v1 routes (SESSION_ROUTE_PREFIXES): a request
+ * without an API key but with a session cookie is authenticated by the session (the API-key guard
+ * then checks the role's scopes exactly as it checks a key's). Every change made with the cookie
+ * must carry the session's CSRF token, as `X-CSRF-Token` or a form field `_csrf`.
  */
 export function installSessions(app: INestApplication): void {
   const sessions = app.get(SessionService);
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-  fastify.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (_req, body, done) => done(null, parseForm(String(body))),
-  );
+  // Form bodies for the console and /auth only (the lead replaces this with platform's parser).
+  installConsoleFormParser(fastify, FORM_ROUTE_PREFIXES);
   fastify.addHook('preHandler', async (req: SessionRequest) => {
+    if (!routeUnder(req.routeOptions.url, SESSION_ROUTE_PREFIXES)) return;
     const header = req.headers.cookie;
     if (!header || req.authenticated) return;
     if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) return;
