@@ -132,9 +132,17 @@ describe('people and sessions', () => {
     const right = await post(member.password);
     expect(right.status).toBe(429);
     expect(right.body.code).toBe('account_locked');
-    const events = await ll.sql(
-      `SELECT type, data FROM events WHERE tenant_id = $1 AND type LIKE 'console.%' AND subject = $2`,
-      [t.tenantId, `user/${member.userId}`],
+    // Failures are recorded just after their answer (a known email answers no slower).
+    const events = await waitFor(
+      'the failed sign-ins recorded',
+      async () => {
+        const rows = await ll.sql(
+          `SELECT type, data FROM events WHERE tenant_id = $1 AND type LIKE 'console.%' AND subject = $2`,
+          [t.tenantId, `user/${member.userId}`],
+        );
+        return rows.length >= 6 ? rows : undefined;
+      },
+      5000,
     );
     const types = events.map((e) => e.type);
     expect(types.filter((x) => x === 'console.login_failed')).toHaveLength(5);

@@ -74,6 +74,47 @@ describe('people (medium: sessions and lockout on real PostgreSQL and Redis)', (
     });
   });
 
+  describe('lockout under a burst (attempts counted before the password is verified)', () => {
+    it('admits five attempts in flight, refuses the sixth, and a success after the lock is refused', async () => {
+      const lockout = new LoginLockout(m.get(RedisConnections));
+      const acct = accountKey(`burst-${Math.random()}`);
+      const t0 = Date.now();
+      const begun = [];
+      for (let i = 0; i < 5; i++) begun.push(await lockout.begin(acct, t0 + i));
+      expect(begun.every((b) => b.attempt !== null)).toBe(true);
+      const sixth = await lockout.begin(acct, t0 + 6);
+      expect(sixth.attempt).toBeNull();
+      expect(sixth.lockedMs).toBeGreaterThan(0);
+      // Five are counted (in flight too): the first of them to fail locks the account, and the
+      // one still being verified (the right password, say) is refused when it succeeds.
+      expect(await lockout.recordFailure(acct, t0 + 10, begun[0].attempt!)).toEqual({
+        failures: 5,
+        locked: true,
+      });
+      expect(await lockout.succeed(acct, begun[4].attempt!)).toBeGreaterThan(14 * MIN);
+    });
+
+    it('gives a concurrent burst of sign-ins at most five password checks', async () => {
+      const u = await user('viewer');
+      const sessions = m.get(SessionService);
+      const hasher = m.get(PasswordHasher);
+      await hasher.warm();
+      const before = hasher.hashes;
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          sessions.login(u.email, 'wrong-password-1').catch((e: DomainError) => e.code),
+        ),
+      );
+      expect(hasher.hashes - before).toBeLessThanOrEqual(5);
+      expect(answers.filter((a) => a === 'unauthorized').length).toBeLessThanOrEqual(4);
+      expect(answers.every((a) => a === 'unauthorized' || a === 'account_locked')).toBe(true);
+      await expect(sessions.login(u.email, u.password)).rejects.toMatchObject({
+        code: 'account_locked',
+      });
+      await sessions.settled();
+    });
+  });
+
   describe('sessions', () => {
     it('end after 30 minutes without use, and stay while used', async () => {
       const u = await user();

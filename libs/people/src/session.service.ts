@@ -43,6 +43,7 @@ export function authContextOf(s: SessionAuth): AuthContext {
 @Injectable()
 export class SessionService {
   private readonly logger = new Logger(SessionService.name);
+  private readonly pendingRecords = new Set<Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -58,21 +59,29 @@ export class SessionService {
   async login(rawEmail: string, password: string, previous?: string): Promise<LoginResult> {
     const email = normaliseEmail(rawEmail);
     const account = accountKey(email);
-    const lockedMs = await this.lockout.lockedFor(account);
-    if (lockedMs > 0) throw this.lockedError(lockedMs);
+    const at = this.clock.now().getTime();
+    // The lock is checked and this attempt counted in one step, before the password is verified.
+    const { attempt, lockedMs } = await this.lockout.begin(account, at);
+    if (!attempt) throw this.lockedError(lockedMs);
     const user = email.length <= 254 ? await this.users.findByEmail(email) : null;
     const ok =
       password.length <= MAX_PASSWORD_LENGTH &&
       (await this.hasher.verify(user?.passwordHash ?? null, password));
-    const now = this.clock.now();
     if (!ok || !user) {
-      const { locked } = await this.lockout.recordFailure(account, now.getTime());
-      if (user) await this.recordFailure(user.tenantId, user.id, locked);
-      else if (locked) this.logger.warn('an unknown account was locked after failed sign-ins');
+      const { failures, locked } = await this.lockout.recordFailure(account, at, attempt);
+      // The events are written after the answer, so a known email takes no longer to refuse
+      // than an unknown one (the same Redis step for both, nothing else before the answer).
+      if (user) this.recordFailureLater(user.tenantId, user.id, locked && failures > 0);
+      else if (locked && failures > 0) {
+        this.logger.warn('an unknown account was locked after failed sign-ins');
+      }
       if (locked) throw this.lockedError(LOCKOUT_MS);
       throw new DomainError('unauthorized', BAD_CREDENTIALS);
     }
-    await this.lockout.clear(account);
+    // Locked while this attempt was verified (a burst): refused with the same answer.
+    const lockedMeanwhile = await this.lockout.succeed(account, attempt);
+    if (lockedMeanwhile > 0) throw this.lockedError(lockedMeanwhile);
+    const now = this.clock.now();
     const sessionId = newSessionId();
     const idHash = sessionHash(sessionId);
     await this.db.transaction(async (tx) => {
@@ -139,6 +148,20 @@ export class SessionService {
         data: { userId: ended.userId },
       });
     });
+  }
+
+  /** Records a failed sign-in after the answer has gone (errors are logged, not thrown). */
+  private recordFailureLater(tenantId: string, userId: string, locked: boolean): void {
+    const pending = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.recordFailure(tenantId, userId, locked))
+      .catch((err: Error) => this.logger.error(`recording a failed sign-in failed: ${err.message}`))
+      .finally(() => this.pendingRecords.delete(pending));
+    this.pendingRecords.add(pending);
+  }
+
+  /** Waits for failed sign-ins still being recorded (tests; a clean shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.pendingRecords]);
   }
 
   private async recordFailure(tenantId: string, userId: string, locked: boolean): Promise<void> {
