@@ -202,6 +202,16 @@ describe('people and sessions', () => {
     expect(list.body.data.map((x: { id: string }) => x.id)).toContain(action.id);
   });
 
+  it('never lets a session (even an admin) manage API keys', async () => {
+    const admin = await seedUser(ll, t.tenantId, 'admin');
+    const s = await login(ll, admin.email, admin.password);
+    const created = await withSession(ll, s, 'POST', '/v1/api-keys', {
+      body: { name: 'from-a-cookie', scopes: ['admin'] },
+    });
+    expect(created.status).toBe(403);
+    expect(created.body.code).toBe('insufficient_scope');
+  });
+
   it('signs out: the session is gone and the cookie cleared; a new login rotates the id', async () => {
     const first = await login(ll, approver.email, approver.password);
     const second = await login(ll, approver.email, approver.password);

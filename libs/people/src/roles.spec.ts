@@ -9,10 +9,14 @@ describe('role → scopes table', () => {
     for (const role of ROLES) for (const s of ROLE_SCOPES[role]) expect(SCOPES).toContain(s);
   });
 
-  it('gives owners and admins everything', () => {
+  it('gives owners and admins every scope but admin', () => {
     for (const role of ['owner', 'admin'] as const) {
-      for (const scope of SCOPES) expect(can(role, scope)).toBe(true);
+      for (const scope of SCOPES) expect(can(role, scope)).toBe(scope !== 'admin');
     }
+  });
+
+  it('never lets a session manage API keys (no role holds the admin scope)', () => {
+    for (const role of ROLES) expect(scopesOf(role).has('admin')).toBe(false);
   });
 
   it('lets approvers decide but not submit, manage webhooks or administer', () => {
