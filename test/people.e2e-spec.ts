@@ -100,6 +100,25 @@ describe('people and sessions', () => {
     expect(rows.length).toBeGreaterThan(0);
   });
 
+  it('refuses a sign-in posted from another site (login CSRF)', async () => {
+    for (const headers of [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+    ]) {
+      const res = await fetch(`${ll.baseUrl}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({
+          email: approver.email,
+          password: approver.password,
+        }).toString(),
+        redirect: 'manual',
+      });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+  });
+
   it('answers an unknown email and a wrong password alike, in similar time', async () => {
     const attempt = async (email: string) => {
       const started = performance.now();
