@@ -1,7 +1,7 @@
 // swc instead of ts-jest: Nest 12 ships ESM-only files that Jest on Node 20 must transform.
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { decoratorMetadata: true, legacyDecorator: true }, keepClassNames: true, target: 'es2022' }, module: { type: 'commonjs' } }];
 const moduleNameMapper = {};
-for (const lib of ['platform', 'security', 'identity', 'events', 'audit', 'webhooks', 'approvals', 'consent', 'messaging', 'schema']) {
+for (const lib of ['platform', 'security', 'identity', 'events', 'audit', 'webhooks', 'approvals', 'consent', 'messaging', 'people', 'console', 'schema']) {
   moduleNameMapper[`^@app/${lib}$`] = `<rootDir>/libs/${lib}/src`;
   moduleNameMapper[`^@app/${lib}/(.*)$`] = `<rootDir>/libs/${lib}/src/$1`;
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createUser, login } from './support/console-session';
 import { FuzzRequest, fuzzRequest } from './support/fuzz-requests';
 import { Ledgerline, Tenant, event, waitFor } from './support/ledgerline';
 
@@ -155,23 +156,36 @@ describe('fuzzing every route', () => {
     globex = await ll.createTenant('globex');
     await seed(acme, fixtures.own);
     await seed(globex, fixtures.other);
+    // A signed-in owner of acme for the console routes (cookie and CSRF token).
+    const owner = await createUser(ll, acme.tenantId, 'owner');
+    const session = await login(ll, owner.email, owner.password);
+    Object.assign(fixtures.own, { email: owner.email, cookie: session.cookie, csrf: session.csrf });
   });
   afterAll(() => ll.stop());
 
+  // Placeholders appear as written or URL-encoded (in queries and form bodies).
   const fill = (text: string) =>
-    text.replace(/\{(own|other)\.(\w+)\}/g, (_, who: 'own' | 'other', what: string) => {
-      return fixtures[who][what] ?? '';
-    });
+    text.replace(
+      /(?:\{|%7B)(own|other)\.(\w+)(?:\}|%7D)/g,
+      (_, who: 'own' | 'other', what: string) => {
+        return fixtures[who][what] ?? '';
+      },
+    );
 
   async function send(index: number, request: FuzzRequest): Promise<Outcome> {
-    const headers: Record<string, string> = { authorization: `Bearer ${acme.apiKey}` };
-    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    const headers: Record<string, string> = request.session
+      ? { cookie: fixtures.own.cookie }
+      : { authorization: `Bearer ${acme.apiKey}` };
+    if (request.body !== undefined) {
+      headers['content-type'] = request.contentType ?? 'application/json';
+    }
     for (const [k, v] of Object.entries(request.headers)) headers[k] = fill(v);
     const path = fill(request.path) + (request.query ? `?${request.query}` : '');
     const res = await fetch(`${ll.baseUrl}${path}`, {
       method: request.method,
       headers,
-      body: request.body,
+      body: request.body === undefined ? undefined : fill(request.body),
+      redirect: 'manual',
     });
     const text = await res.text();
     let body: unknown;

@@ -680,6 +680,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in: sets an HttpOnly session cookie (an HTML form is answered 303) */
+        post: operations["Auth_login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out: ends the session cookie’s session (send X-CSRF-Token with the cookie) */
+        post: operations["Auth_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "tenant.created": {
@@ -1582,6 +1616,126 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "console.user_created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user was created (CLI); no email in the event
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_console_user_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "console.login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user signed in to the console
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_console_login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "console.login_failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A sign-in to a known account failed (unknown emails are not events)
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_console_login_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "console.locked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An account was locked after five failed sign-ins in 15 minutes
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_console_locked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "console.logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user signed out of the console
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_console_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "console.password_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A user changed their password
+         * @description Audit chain: main. Delivered to endpoints that subscribe to it.
+         */
+        post: operations["event_console_password_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -2307,6 +2461,25 @@ export interface components {
             attempts: number;
             createdAt: string;
         };
+        LoginDto: {
+            email: string;
+            /** Format: password */
+            password: string;
+            /** @description The console page to return to after a form sign-in (a path under /console). */
+            next?: string;
+        };
+        SessionDto: {
+            /** Format: uuid */
+            userId: string;
+            /** Format: uuid */
+            tenantId: string;
+            /** @enum {string} */
+            role: "owner" | "admin" | "approver" | "member" | "viewer";
+            /** @description Send as X-CSRF-Token on every change made with the cookie */
+            csrfToken: string;
+            /** @description Seconds until the absolute end of the session */
+            expiresIn: number;
+        };
         DeliveredEvent: {
             /** Format: uuid */
             id: string;
@@ -2912,6 +3085,35 @@ export interface components {
             consentLogId: string | null;
             /** @enum {string} */
             at: "accepted" | "sending";
+        };
+        /** @description A user was created (CLI); no email in the event */
+        Event_ConsoleUserCreated: {
+            userId: string;
+            role: string;
+        };
+        /** @description A user signed in to the console */
+        Event_ConsoleLogin: {
+            userId: string;
+            role: string;
+        };
+        /** @description A sign-in to a known account failed (unknown emails are not events) */
+        Event_ConsoleLoginFailed: {
+            userId: string;
+            reason: string;
+        };
+        /** @description An account was locked after five failed sign-ins in 15 minutes */
+        Event_ConsoleLocked: {
+            userId: string;
+            minutes: number;
+        };
+        /** @description A user signed out of the console */
+        Event_ConsoleLogout: {
+            userId: string;
+        };
+        /** @description A user changed their password */
+        Event_ConsolePasswordChanged: {
+            userId: string;
+            at: string;
         };
     };
     responses: never;
@@ -6933,6 +7135,137 @@ export interface operations {
             };
         };
     };
+    Auth_login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, with `errors[]`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblemDto"];
+                };
+            };
+            /** @description Wrong email or password (the same answer for an unknown email) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A browser sign-in from another site (login CSRF) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    Auth_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out (an HTML form is answered 303) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A backing service is away or busy; retry after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     event_tenant_created: {
         parameters: {
             query?: never;
@@ -8359,6 +8692,198 @@ export interface operations {
                         /** @constant */
                         type?: "messaging.message.suppressed";
                         data?: components["schemas"]["Event_MessagingMessageSuppressed"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_console_user_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "console.user_created";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "console.user_created";
+                        data?: components["schemas"]["Event_ConsoleUserCreated"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_console_login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "console.login";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "console.login";
+                        data?: components["schemas"]["Event_ConsoleLogin"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_console_login_failed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "console.login_failed";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "console.login_failed";
+                        data?: components["schemas"]["Event_ConsoleLoginFailed"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_console_locked: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "console.locked";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "console.locked";
+                        data?: components["schemas"]["Event_ConsoleLocked"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_console_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "console.logout";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "console.logout";
+                        data?: components["schemas"]["Event_ConsoleLogout"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx within the timeout acknowledges it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_console_password_changed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "console.password_changed";
+                    /** Format: date-time */
+                    timestamp: string;
+                    data: components["schemas"]["DeliveredEvent"] & {
+                        /** @constant */
+                        type?: "console.password_changed";
+                        data?: components["schemas"]["Event_ConsolePasswordChanged"];
                     };
                 };
             };

@@ -16,6 +16,10 @@ export interface FuzzRequest {
   body?: string;
   /** The request names another tenant's resource: it must never succeed. */
   foreign: boolean;
+  /** Sent with the seeded browser session (cookie and CSRF token) instead of the API key. */
+  session?: boolean;
+  /** The body's content type when it is not JSON (console forms). */
+  contentType?: string;
 }
 
 export const RAW_1E400 = '__fuzz_raw_1e400__';
@@ -387,6 +391,9 @@ interface Route {
   body?: fc.Arbitrary<Body>;
   /** Valid query parameters for the route. */
   query?: fc.Arbitrary<Record<string, string>>;
+  /** A console route: sent with the seeded session; its body (if any) is an HTML form. */
+  session?: boolean;
+  form?: fc.Arbitrary<Record<string, string>>;
 }
 
 const page = fc.record(
@@ -396,6 +403,64 @@ const page = fc.record(
 const chain = fc.record({ chain: fc.constant('main') }, { requiredKeys: [] }) as fc.Arbitrary<
   Record<string, string>
 >;
+
+const login = fc.record(
+  {
+    email: fc.constantFrom('{own.email}', 'nobody@example.com', 'NOT AN EMAIL'),
+    password: fc.constantFrom('wrong-password-1', '', 'p'.repeat(2000)),
+    next: fc.constantFrom('/console', '/console/actions/x', 'https://evil.example', '//evil'),
+  },
+  { requiredKeys: ['email', 'password'] },
+) as fc.Arbitrary<Body>;
+
+/** A form field: a valid value, or one of the hostile strings. */
+const field = (...valid: string[]) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...valid) },
+    { weight: 1, arbitrary: hostileStrings },
+  );
+
+const withCsrf = (fields: Record<string, fc.Arbitrary<string>>) =>
+  fc.record(
+    { _csrf: fc.constantFrom('{own.csrf}', '{own.csrf}', '{own.csrf}', 'nope', ''), ...fields },
+    { requiredKeys: [] },
+  ) as fc.Arbitrary<Record<string, string>>;
+
+const csrfOnly = withCsrf({});
+const decisionForm = withCsrf({
+  decision: field('approve', 'reject'),
+  reason: field('fine', ' ', 'r'.repeat(2001)),
+  inputHash: field('0'.repeat(64), 'A'.repeat(64)),
+});
+const recoverForm = withCsrf({
+  since: field('2026-01-01T00:00', '2026-01-01T00:00:00Z', 'yesterday'),
+});
+const passwordForm = withCsrf({
+  currentPassword: field('wrong-password-1'),
+  newPassword: field('short', 'a-long-enough-new-password'),
+});
+const queueQuery = fc.record(
+  {
+    risk: fc.constantFrom('low', 'high', 'extreme'),
+    type: fc.constantFrom('crm.update', 'Bad Type'),
+    after: fc.constantFrom('{own.aiAction}', 'x'),
+  },
+  { requiredKeys: [] },
+) as fc.Arbitrary<Record<string, string>>;
+const auditQuery = fc.record(
+  {
+    chain: fc.constantFrom('main', 'ai', 'nope'),
+    type: fc.constantFrom('invoice.paid'),
+    subject: fc.constantFrom('invoice/1'),
+    before: fc.constantFrom('2', '0', 'x', '99999999999999999999'),
+    verify: fc.constantFrom('1', '0'),
+  },
+  { requiredKeys: [] },
+) as fc.Arbitrary<Record<string, string>>;
+const consoleLoginQuery = fc.record(
+  { next: fc.constantFrom('/console', '//evil.example'), error: fc.constantFrom('bad', 'locked') },
+  { requiredKeys: [] },
+) as fc.Arbitrary<Record<string, string>>;
 
 export const ROUTES: Route[] = [
   { name: 'publish', method: 'POST', path: '/v1/events', body: event },
@@ -608,6 +673,71 @@ export const ROUTES: Route[] = [
   { name: 'metrics', method: 'GET', path: '/metrics' },
   { name: 'docs', method: 'GET', path: '/docs' },
   { name: 'docs json', method: 'GET', path: '/docs-json' },
+  { name: 'login', method: 'POST', path: '/auth/login', body: login },
+  { name: 'logout', method: 'POST', path: '/auth/logout' },
+  { name: 'console login', method: 'GET', path: '/console/login', query: consoleLoginQuery },
+  { name: 'console queue', method: 'GET', path: '/console', query: queueQuery, session: true },
+  {
+    name: 'console rows',
+    method: 'GET',
+    path: '/console/queue/rows',
+    query: queueQuery,
+    session: true,
+  },
+  {
+    name: 'console action',
+    method: 'GET',
+    path: '/console/actions/{id}',
+    id: 'aiAction',
+    session: true,
+  },
+  {
+    name: 'console decide',
+    method: 'POST',
+    path: '/console/actions/{id}/decision',
+    id: 'aiAction',
+    session: true,
+    form: decisionForm,
+  },
+  {
+    name: 'console audit',
+    method: 'GET',
+    path: '/console/audit',
+    query: auditQuery,
+    session: true,
+  },
+  { name: 'console webhooks', method: 'GET', path: '/console/webhooks', session: true },
+  {
+    name: 'console endpoint',
+    method: 'GET',
+    path: '/console/webhooks/{id}',
+    id: 'endpoint',
+    session: true,
+  },
+  {
+    name: 'console enable',
+    method: 'POST',
+    path: '/console/webhooks/{id}/enable',
+    id: 'endpoint',
+    session: true,
+    form: csrfOnly,
+  },
+  {
+    name: 'console recover',
+    method: 'POST',
+    path: '/console/webhooks/{id}/recover',
+    id: 'endpoint',
+    session: true,
+    form: recoverForm,
+  },
+  { name: 'console account', method: 'GET', path: '/console/account', session: true },
+  {
+    name: 'console password',
+    method: 'POST',
+    path: '/console/account/password',
+    session: true,
+    form: passwordForm,
+  },
 ];
 
 const badIds = fc.constantFrom(
@@ -766,6 +896,7 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
         query: fc.tuple(route.query ?? fc.constant({}), queryMutation, fc.boolean()),
         headers: fc.tuple(junkHeaders, fc.nat(3), fc.option(fc.nat(40), { freq: 2 })),
         body: route.body ? mutatedBody(route.body) : rarely(hostileValue, 4),
+        form: route.form ?? fc.constant(null),
         rawBody: rarely(
           fc.constantFrom(
             '{',
@@ -780,7 +911,7 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
           15,
         ),
       })
-      .map(({ id, query, headers, body, rawBody }) => {
+      .map(({ id, query, headers, body, rawBody, form }) => {
         const [valid, mutations, mutate] = query;
         const params = new URLSearchParams(valid);
         let qs = params.toString();
@@ -792,9 +923,12 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
         // Keys repeat across requests: replays and conflicts, bodies of every kind.
         if (idem !== null && route.method === 'POST') sent['idempotency-key'] ??= `fuzz-${idem}`;
         const path = route.path.replace('{id}', id).replace('{seq}', id).replace('{type}', id);
-        const text =
-          rawBody ?? (body === undefined || body === null ? undefined : toJsonText(body));
+        const text = form
+          ? new URLSearchParams(form).toString()
+          : (rawBody ?? (body === undefined || body === null ? undefined : toJsonText(body)));
         return {
+          session: route.session,
+          contentType: form ? 'application/x-www-form-urlencoded' : undefined,
           route: route.name,
           method: route.method,
           path,

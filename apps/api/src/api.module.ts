@@ -7,6 +7,8 @@ import { IdentityHttpModule } from '@app/identity';
 import { ApprovalsHttpModule } from '@app/approvals';
 import { ConsentHttpModule } from '@app/consent';
 import { MessagingHttpModule } from '@app/messaging';
+import { PeopleHttpModule } from '@app/people';
+import { ConsoleHttpModule } from '@app/console';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 /** HTTP only: each capability's routes; no processor, relay or timer. */
@@ -20,6 +22,8 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     ApprovalsHttpModule,
     ConsentHttpModule,
     MessagingHttpModule,
+    PeopleHttpModule,
+    ConsoleHttpModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],
 })

@@ -12,6 +12,7 @@ import {
   PinoNestLogger,
 } from '@app/platform';
 import { authenticateBeforeBody } from '@app/identity';
+import { installSessions } from '@app/people';
 import { PiiRedactor } from '@app/security';
 import { ApiModule } from './api.module';
 
@@ -30,8 +31,15 @@ async function bootstrap(): Promise<void> {
   const largeBodyRoutes = { '/v1/events/batch': 4 * 1024 * 1024 };
   await configureHttp(app, { largeBodyRoutes, docs: true });
   authenticateBeforeBody(app, Object.keys(largeBodyRoutes));
-  // The contacts' pages (preference centre, RFC 8058 one-click unsubscribe) post HTML forms.
-  installFormBodyParser(app.getHttpAdapter().getInstance(), ['/preferences/', '/unsubscribe/']);
+  // HTML forms: the contacts' pages (preference centre, RFC 8058 one-click) and the console.
+  installFormBodyParser(app.getHttpAdapter().getInstance(), [
+    '/preferences/',
+    '/unsubscribe/',
+    '/consent/',
+    '/console/',
+    '/auth/',
+  ]);
+  installSessions(app);
   await app.listen(config.PORT, '0.0.0.0');
   // The port bound (PORT=0 takes a free one), whatever LOG_LEVEL: whoever started us reads it.
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -5,6 +5,7 @@ import { AuditModule } from '@app/audit';
 import { WebhooksModule } from '@app/webhooks';
 import { IdentityModule } from '@app/identity';
 import { ApprovalsModule } from '@app/approvals';
+import { PeopleModule } from '@app/people';
 
 @Module({
   imports: [
@@ -14,6 +15,7 @@ import { ApprovalsModule } from '@app/approvals';
     WebhooksModule,
     IdentityModule,
     ApprovalsModule,
+    PeopleModule,
   ],
 })
 export class CliModule {}

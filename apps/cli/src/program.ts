@@ -6,6 +6,7 @@ import { registerKeys } from './commands/keys';
 import { registerMigrate } from './commands/migrate';
 import { registerSecrets } from './commands/secrets';
 import { registerTenant } from './commands/tenant';
+import { registerUser } from './commands/user';
 
 export function buildProgram(): Command {
   const program = new Command('ledgerline')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)');
   registerMigrate(program);
   registerTenant(program);
+  registerUser(program);
   registerKey(program);
   registerKeys(program);
   registerAudit(program);

@@ -7,6 +7,8 @@ import { ApiAuthModule } from '@app/identity';
 import { ApprovalsWorkerModule } from '@app/approvals';
 import { ConsentWorkerModule } from '@app/consent';
 import { MessagingWorkerModule } from '@app/messaging';
+import { PeopleWorkerModule } from '@app/people';
+import { ConsoleWorkerModule } from '@app/console';
 import { ALL_MIGRATION_NAMES } from '@app/schema';
 
 /** Processors, the relay and periodic tasks; HTTP for probes and metrics only. */
@@ -19,6 +21,8 @@ import { ALL_MIGRATION_NAMES } from '@app/schema';
     ApprovalsWorkerModule,
     ConsentWorkerModule,
     MessagingWorkerModule,
+    PeopleWorkerModule,
+    ConsoleWorkerModule,
     ApiAuthModule,
     OpsModule.forMigrations(ALL_MIGRATION_NAMES),
   ],

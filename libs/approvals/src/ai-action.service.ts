@@ -15,7 +15,9 @@ import { ReceiptSigners } from './receipt-signer';
 
 export const MAX_INPUT_BYTES = 64 * 1024;
 
-const keyPrincipal = (auth: AuthContext): Principal => ({ type: 'api_key', id: auth.keyId });
+/** The key, or the signed-in user of a console session. */
+const keyPrincipal = (auth: AuthContext): Principal =>
+  auth.userId ? { type: 'user', id: auth.userId } : { type: 'api_key', id: auth.keyId };
 
 /** Answers the value's JSON length in characters. */
 function checkSize(field: string, value: object): number {

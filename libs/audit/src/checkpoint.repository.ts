@@ -93,6 +93,16 @@ export class CheckpointRepository {
     return rows.map(fromRow);
   }
 
+  /** The newest checkpoint of a chain (the console's chain status). */
+  async latest(tenantId: string, chain: ChainName): Promise<Checkpoint | null> {
+    const rows = await this.db.query<CheckpointRow>(
+      `SELECT * FROM audit_checkpoints WHERE tenant_id = $1 AND chain = $2
+       ORDER BY seq DESC LIMIT 1`,
+      [tenantId, chain],
+    );
+    return rows.length ? fromRow(rows[0]) : null;
+  }
+
   async inRange(
     tenantId: string,
     chain: ChainName,

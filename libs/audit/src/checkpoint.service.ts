@@ -98,6 +98,10 @@ export class CheckpointService {
     return 1;
   }
 
+  latest(tenantId: string, chain: ChainName): Promise<Checkpoint | null> {
+    return this.checkpoints.latest(tenantId, chain);
+  }
+
   list(tenantId: string, chain: ChainName, afterSeq: number, limit: number): Promise<Checkpoint[]> {
     return this.checkpoints.list(tenantId, chain, afterSeq, limit);
   }

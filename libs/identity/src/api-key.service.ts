@@ -20,10 +20,10 @@ interface CachedKey {
 // Verified keys are cached briefly: a revocation reaches other replicas within this time.
 const CACHE_MS = 5000;
 /** The actor recorded for changes made with an API key. */
-export const actorOf = (auth: AuthContext): Actor => ({
-  type: 'service',
-  id: `api_key:${auth.keyId}`,
-});
+export const actorOf = (auth: AuthContext): Actor =>
+  auth.userId
+    ? { type: 'user', id: `user:${auth.userId}` }
+    : { type: 'service', id: `api_key:${auth.keyId}` };
 
 const hashKey = (key: string) => createHash('sha256').update(key).digest();
 

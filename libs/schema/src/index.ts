@@ -9,6 +9,8 @@ import {
 import { AiSettingsRowPerTenant1764000001051, CreateAiActions1764000000051 } from '@app/approvals';
 import { CreateConsent1764000000061 } from '@app/consent';
 import { CreateMessages1764000000062 } from '@app/messaging';
+import { CreatePeople1764000000071 } from '@app/people';
+import { CreateApproverNotices1764000000072 } from '@app/console';
 
 /** Every migration, in order. Each capability owns its own; this list composes them. */
 export const ALL_MIGRATIONS = [
@@ -24,6 +26,8 @@ export const ALL_MIGRATIONS = [
   CreateMessages1764000000062,
   EndpointStartPosition1764000001005,
   AiSettingsRowPerTenant1764000001051,
+  CreatePeople1764000000071,
+  CreateApproverNotices1764000000072,
 ];
 
 export const ALL_MIGRATION_NAMES = ALL_MIGRATIONS.map((m) => new m().name);

@@ -26,8 +26,16 @@ export type Scope = (typeof SCOPES)[number];
 /** Who is calling: set by the API-key guard, read by controllers. */
 export interface AuthContext {
   tenantId: string;
+  /** The API key; for a browser session `user:<userId>` (what per-key rate limits count). */
   keyId: string;
   scopes: ReadonlySet<Scope>;
+  /** Set for a signed-in person (a console session): decisions are then the user's. */
+  userId?: string;
+}
+
+/** Whether `scopes` grant one of `needed` (`admin` grants all; nothing needed: yes). */
+export function grants(scopes: ReadonlySet<Scope>, needed: readonly Scope[]): boolean {
+  return !needed.length || scopes.has('admin') || needed.some((s) => scopes.has(s));
 }
 
 export const REQUIRED_SCOPES = 'ledgerline:scopes';

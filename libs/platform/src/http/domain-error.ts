@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'input_changed'
   | 'not_submitter'
   | 'not_executable'
-  | 'ai_paused';
+  | 'ai_paused'
+  | 'account_locked';
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   validation_failed: 400,
@@ -54,6 +55,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   not_submitter: 403,
   not_executable: 409,
   ai_paused: 409,
+  account_locked: 429,
 };
 
 export interface FieldError {

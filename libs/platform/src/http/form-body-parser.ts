@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from './domain-error';
 
-export const FORM_BODY_LIMIT = 16 * 1024;
+// The console's forms carry an action's edited input (up to 64 KiB of JSON).
+export const FORM_BODY_LIMIT = 64 * 1024;
 
 /**
  * `application/x-www-form-urlencoded` bodies (HTML forms, RFC 8058 one-click unsubscribe) for
@@ -23,7 +24,7 @@ export function installFormBodyParser(fastify: FastifyInstance, prefixes: string
       }
       const fields: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [k, v] of new URLSearchParams(typeof body === 'string' ? body : body.toString())) {
-        if (k.length <= 64) fields[k] = v.slice(0, 4096);
+        if (k.length <= 64) fields[k] = v;
       }
       done(null, { ...fields });
     },

@@ -387,4 +387,26 @@ export const EVENT_CATALOGUE: EventTypeDoc[] = [
   step('succeeded', { output: anyObject, usage: nullableObject }),
   step('failed', { output: anyObject, usage: nullableObject }),
   ...CONSENT_EVENTS,
+  ...[
+    ['console.user_created', 'A user was created (CLI); no email in the event', { role: str() }],
+    ['console.login', 'A user signed in to the console', { role: str() }],
+    [
+      'console.login_failed',
+      'A sign-in to a known account failed (unknown emails are not events)',
+      { reason: str() },
+    ],
+    [
+      'console.locked',
+      'An account was locked after five failed sign-ins in 15 minutes',
+      { minutes: int() },
+    ],
+    ['console.logout', 'A user signed out of the console', {}],
+    ['console.password_changed', 'A user changed their password', { at: str() }],
+  ].map(([type, summary, extra]): EventTypeDoc => ({
+    type: type as string,
+    summary: summary as string,
+    chain: 'main',
+    delivered: true,
+    data: obj({ userId: str(), ...(extra as Record<string, SchemaObject>) }),
+  })),
 ];

@@ -12,11 +12,17 @@ export enum QueueName {
   AiExecution = 'ai-execution',
   /** Per message: check the consent gate again and send it once (delayed for quiet hours, retries). */
   MessageSend = 'message-send',
+  /** Per tenant: tell the approvers of actions that start to wait (email). */
+  ApproverNotice = 'approver-notice',
 }
 
 /** The queues of per-tenant stream consumers (the relay feeds them). */
-export type StreamQueue = QueueName.Audit | QueueName.Fanout;
-export const STREAM_QUEUES: readonly StreamQueue[] = [QueueName.Audit, QueueName.Fanout];
+export type StreamQueue = QueueName.Audit | QueueName.Fanout | QueueName.ApproverNotice;
+export const STREAM_QUEUES: readonly StreamQueue[] = [
+  QueueName.Audit,
+  QueueName.Fanout,
+  QueueName.ApproverNotice,
+];
 
 /** A stream job asks one consumer to catch a tenant up to (at least) a stream position. */
 export interface StreamJob {
@@ -53,4 +59,5 @@ export interface JobPayloads {
   [QueueName.AiExpiry]: AiActionJob;
   [QueueName.AiExecution]: AiActionJob;
   [QueueName.MessageSend]: MessageJob;
+  [QueueName.ApproverNotice]: StreamJob;
 }
