@@ -101,10 +101,11 @@ describe('people and sessions', () => {
   });
 
   it('refuses a sign-in posted from another site (login CSRF)', async () => {
-    for (const headers of [
+    const tries: Record<string, string>[] = [
       { origin: 'https://evil.example' },
       { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
-    ]) {
+    ];
+    for (const headers of tries) {
       const res = await fetch(`${ll.baseUrl}/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
