@@ -8,6 +8,7 @@ import {
   SessionService,
   UserService,
 } from '@app/people';
+import { ApproverNoticeRepository, NOTICE_MAX_ATTEMPTS } from '@app/console';
 import { MediumApp } from './support/medium-app';
 import { factories } from './support/factories';
 
@@ -190,6 +191,55 @@ describe('people (medium: sessions and lockout on real PostgreSQL and Redis)', (
         code: 'unauthorized',
       });
       expect((await sessions.login(u.email, 'a-new-long-password')).session.userId).toBe(u.userId);
+    });
+  });
+
+  describe('approver notices that fail', () => {
+    it('are retried with a doubling wait, stop after the last attempt, and keep a code only', async () => {
+      const repo = new ApproverNoticeRepository(m.db);
+      const { tenantId } = await make.tenant();
+      const uuid = () => crypto.randomUUID();
+      await m.db.transaction((tx) =>
+        repo.insert(tx, [
+          { tenantId, actionId: uuid(), userId: uuid(), actionType: 'crm.x', risk: 'high' },
+        ]),
+      );
+      const claim = () => repo.claimDue(tenantId, 60_000, 10, NOTICE_MAX_ATTEMPTS, 3_600_000);
+      // Pretend the last attempt was `minutesAgo` minutes ago.
+      const triedAgo = (minutesAgo: number) =>
+        m.db.query(
+          `UPDATE approver_notices SET last_attempt_at = now() - make_interval(secs => $2::float8 * 60)
+           WHERE tenant_id = $1`,
+          [tenantId, minutesAgo],
+        );
+      const [first] = await claim();
+      expect(first.attempts).toBe(1);
+      await repo.markFailed(first, 'smtp_550');
+      // After the 1st failure: due after 1 min; after the 2nd: 2 min; after the 3rd: 4 min.
+      for (const [attempt, wait] of [
+        [2, 1],
+        [3, 2],
+        [4, 4],
+      ]) {
+        await triedAgo(wait - 0.5);
+        expect(await claim()).toHaveLength(0);
+        await triedAgo(wait + 0.5);
+        const [again] = await claim();
+        expect(again.attempts).toBe(attempt);
+        await repo.markFailed(again, 'ESOCKET');
+      }
+      await m.db.query(`UPDATE approver_notices SET attempts = $2 WHERE tenant_id = $1`, [
+        tenantId,
+        NOTICE_MAX_ATTEMPTS,
+      ]);
+      await triedAgo(24 * 60);
+      expect(await claim()).toHaveLength(0);
+      expect(await repo.tenantsWithDue(NOTICE_MAX_ATTEMPTS)).not.toContain(tenantId);
+      const [row] = await m.db.query<{ last_error: string }>(
+        `SELECT last_error FROM approver_notices WHERE tenant_id = $1`,
+        [tenantId],
+      );
+      expect(row.last_error).toBe('ESOCKET');
     });
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { AuthContext, Clock, Database, DomainError, Scope } from '@app/platform';
 import { EventStore } from '@app/events';
 import { accountKey, LOCKOUT_DURATION_MS as LOCKOUT_MS, LoginLockout } from './login-lockout';
@@ -41,7 +41,7 @@ export function authContextOf(s: SessionAuth): AuthContext {
  * (a dummy one for an unknown email), none when the account is locked.
  */
 @Injectable()
-export class SessionService {
+export class SessionService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(SessionService.name);
   private readonly pendingRecords = new Set<Promise<void>>();
 
@@ -162,6 +162,11 @@ export class SessionService {
   /** Waits for failed sign-ins still being recorded (tests; a clean shutdown). */
   async settled(): Promise<void> {
     await Promise.all([...this.pendingRecords]);
+  }
+
+  /** Before the database pool closes: the failures answered but not yet recorded. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.settled();
   }
 
   private async recordFailure(tenantId: string, userId: string, locked: boolean): Promise<void> {

@@ -83,14 +83,19 @@ export class UserService {
     // Wrong current passwords count towards the sign-in lockout: a borrowed session cannot
     // guess the password here any faster than at the sign-in form.
     const account = accountKey(user.email);
-    if ((await this.lockout.lockedFor(account)) > 0) {
+    // Counted before the check (as at sign-in), so concurrent guesses get no more than five.
+    const at = this.clock.now().getTime();
+    const { attempt } = await this.lockout.begin(account, at);
+    if (!attempt) {
       throw new DomainError('account_locked', 'Too many wrong passwords: try again later');
     }
     if (!(await this.hasher.verify(user.passwordHash, current))) {
-      await this.lockout.recordFailure(account, this.clock.now().getTime());
+      await this.lockout.recordFailure(account, at, attempt);
       throw DomainError.invalid('currentPassword', 'is wrong');
     }
-    await this.lockout.clear(account);
+    if ((await this.lockout.succeed(account, attempt)) > 0) {
+      throw new DomainError('account_locked', 'Too many wrong passwords: try again later');
+    }
     const hash = await this.hasher.hash(next);
     await this.db.transaction(async (tx) => {
       await this.users.setPassword(tx, session.tenantId, session.userId, hash);

@@ -9,6 +9,11 @@ export interface NewNotice {
   risk: string;
 }
 
+/** A claimed notice: `attempts` counts this one. */
+export interface ClaimedNotice extends NewNotice {
+  attempts?: number;
+}
+
 /** A notice about to be sent, with the address it goes to. */
 export interface DueNotice extends NewNotice {
   email: string;
@@ -44,20 +49,28 @@ export class ApproverNoticeRepository {
   }
 
   /**
-   * Claims up to `limit` unsent notices of the tenant not tried within `retryAfterMs` (so two
-   * workers never send one notice at once, and a failed one waits before its next try).
+   * Claims up to `limit` unsent notices of the tenant that are due (so two workers never send one
+   * notice at once): never tried, or last tried longer ago than `retryAfterMs` doubled per
+   * attempt made (at most `maxRetryMs`), and tried fewer than `maxAttempts` times.
    */
-  async claimDue(tenantId: string, retryAfterMs: number, limit: number): Promise<NewNotice[]> {
-    return this.db.query<NewNotice>(
+  async claimDue(
+    tenantId: string,
+    retryAfterMs: number,
+    limit: number,
+    maxAttempts: number,
+    maxRetryMs: number,
+  ): Promise<ClaimedNotice[]> {
+    return this.db.query<ClaimedNotice>(
       `UPDATE approver_notices n SET attempts = n.attempts + 1, last_attempt_at = now()
        WHERE n.tenant_id = $1 AND (n.tenant_id, n.action_id, n.user_id) IN (
          SELECT tenant_id, action_id, user_id FROM approver_notices
-         WHERE tenant_id = $1 AND sent_at IS NULL
-           AND (last_attempt_at IS NULL OR last_attempt_at < now() - make_interval(secs => $2))
+         WHERE tenant_id = $1 AND sent_at IS NULL AND attempts < $4
+           AND (last_attempt_at IS NULL OR last_attempt_at < now() - make_interval(
+                  secs => least($2::float8 * power(2, greatest(attempts - 1, 0)), $5::float8)))
          ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING n.tenant_id AS "tenantId", n.action_id AS "actionId", n.user_id AS "userId",
-                 n.action_type AS "actionType", n.risk`,
-      [tenantId, retryAfterMs / 1000, limit],
+                 n.action_type AS "actionType", n.risk, n.attempts`,
+      [tenantId, retryAfterMs / 1000, limit, maxAttempts, maxRetryMs / 1000],
     );
   }
 
@@ -69,18 +82,20 @@ export class ApproverNoticeRepository {
     );
   }
 
-  async markFailed(n: NewNotice, error: string): Promise<void> {
+  /** `code`: an error code (never the SMTP server's message, which may hold the address). */
+  async markFailed(n: NewNotice, code: string): Promise<void> {
     await this.db.query(
       `UPDATE approver_notices SET last_error = $4
        WHERE tenant_id = $1 AND action_id = $2 AND user_id = $3`,
-      [n.tenantId, n.actionId, n.userId, error.slice(0, 500)],
+      [n.tenantId, n.actionId, n.userId, code.slice(0, 64)],
     );
   }
 
-  /** Tenants with unsent notices (the sweeper's list). */
-  async tenantsWithDue(): Promise<string[]> {
+  /** Tenants with unsent notices not yet given up on (the sweeper's list). */
+  async tenantsWithDue(maxAttempts: number): Promise<string[]> {
     const rows = await this.db.query<{ tenant_id: string }>(
-      `SELECT DISTINCT tenant_id FROM approver_notices WHERE sent_at IS NULL`,
+      `SELECT DISTINCT tenant_id FROM approver_notices WHERE sent_at IS NULL AND attempts < $1`,
+      [maxAttempts],
     );
     return rows.map((r) => r.tenant_id);
   }

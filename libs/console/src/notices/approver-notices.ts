@@ -9,7 +9,23 @@ import { ApproverNoticeRepository, DueNotice, NewNotice } from './approver-notic
 export const DECIDING_ROLES = ROLES.filter((r) => grants(scopesOf(r), ['ai-actions:decide']));
 
 const RETRY_AFTER_MS = 60_000;
+/** Failed sends are retried after 1, 2, 4, … minutes (at most an hour apart), 8 tries in all. */
+export const NOTICE_MAX_ATTEMPTS = 8;
+const MAX_RETRY_MS = 60 * 60_000;
 const BATCH = 100;
+
+/**
+ * What is stored of a failed send: an error code (nodemailer's `code`, or `smtp_<reply code>`),
+ * never the message, which can quote the recipient's address.
+ */
+export function noticeErrorCode(err: unknown): string {
+  const e = (err ?? {}) as { code?: unknown; responseCode?: unknown };
+  if (typeof e.responseCode === 'number' && Number.isInteger(e.responseCode)) {
+    return `smtp_${e.responseCode}`;
+  }
+  if (typeof e.code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(e.code)) return e.code;
+  return 'send_failed';
+}
 
 /** The link an approver follows: `{PUBLIC_BASE_URL}/console/actions/{id}`. */
 export function actionLink(base: string | undefined, actionId: string): string {
@@ -46,13 +62,19 @@ export class ApproverNoticeSender {
     if (!this.mailer.configured) return 0;
     let sent = 0;
     for (;;) {
-      const due = await this.repo.claimDue(tenantId, RETRY_AFTER_MS, BATCH);
+      const due = await this.repo.claimDue(
+        tenantId,
+        RETRY_AFTER_MS,
+        BATCH,
+        NOTICE_MAX_ATTEMPTS,
+        MAX_RETRY_MS,
+      );
       for (const n of due) {
         try {
           // The address is read from people's repository when the mail goes (it may have changed).
           const user = await this.users.find(this.db, n.tenantId, n.userId);
           if (!user) {
-            await this.repo.markFailed(n, 'the user no longer exists');
+            await this.repo.markFailed(n, 'user_gone');
             continue;
           }
           await this.mailer.send(
@@ -61,9 +83,13 @@ export class ApproverNoticeSender {
           await this.repo.markSent(n);
           sent++;
         } catch (err) {
-          // Retried by the sweeper after RETRY_AFTER_MS; the address never reaches the log.
-          this.logger.warn(`approver notice for action ${n.actionId} failed; retried later`);
-          await this.repo.markFailed(n, (err as Error).message);
+          // Retried by the sweeper with backoff; the address never reaches the log or the row.
+          const code = noticeErrorCode(err);
+          const last = (n.attempts ?? 0) >= NOTICE_MAX_ATTEMPTS;
+          this.logger.warn(
+            `approver notice for action ${n.actionId} failed (${code}); ${last ? 'given up' : 'retried later'}`,
+          );
+          await this.repo.markFailed(n, code);
         }
       }
       if (due.length < BATCH) return sent;
@@ -74,7 +100,9 @@ export class ApproverNoticeSender {
   async sweep(): Promise<number> {
     if (!this.mailer.configured) return 0;
     let sent = 0;
-    for (const tenantId of await this.repo.tenantsWithDue()) sent += await this.sendDue(tenantId);
+    for (const tenantId of await this.repo.tenantsWithDue(NOTICE_MAX_ATTEMPTS)) {
+      sent += await this.sendDue(tenantId);
+    }
     return sent;
   }
 }
