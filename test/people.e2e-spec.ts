@@ -266,9 +266,17 @@ describe('people and sessions', () => {
     expect(toApprover.raw).toContain('Subject: Approval needed: crm.invoice.void (high risk)');
     const about = () => smtp.mails.filter((m) => m.raw.includes(action.id));
     await waitFor('every approver notice', async () => about().length >= 2, 5000);
-    const rows = await ll.sql(
-      `SELECT user_id, sent_at FROM approver_notices WHERE action_id = $1`,
-      [action.id],
+    // The mail reaches the sink a moment before its row is marked sent.
+    const rows = await waitFor(
+      'every notice marked sent',
+      async () => {
+        const found = await ll.sql(
+          `SELECT user_id, sent_at FROM approver_notices WHERE action_id = $1`,
+          [action.id],
+        );
+        return found.length >= 2 && found.every((r) => r.sent_at !== null) ? found : undefined;
+      },
+      5000,
     );
     // The tenant's deciders: the approver and the admin (owners and admins decide too).
     expect(rows.map((r) => r.user_id).sort()).toEqual([approver.userId, admin.userId].sort());
