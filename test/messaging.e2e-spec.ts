@@ -472,6 +472,43 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
     ).toBe('suppressed');
   });
 
+  it('erasure replaces whole values only: externalId "123" leaves 12345 and other text alone', async () => {
+    const id = await contact({ externalId: '123', phone: '+49 151 7654 3210' });
+    const publish = (data: Record<string, unknown>, subject: string) =>
+      api('POST', '/v1/events', {
+        type: 'order.placed',
+        subject,
+        actor: { type: 'service', id: 'shop' },
+        data,
+      }).then((r) => {
+        expect(r.status).toBe(202);
+        return r.body.id as string;
+      });
+    const mine = await publish(
+      { customer: '123', phone: '+4915176543210', total: 123 },
+      'customer/123',
+    );
+    const theirs = await publish(
+      { amount: 12345, ref: 'order-1234', note: 'x 123 y' },
+      'order/1234',
+    );
+    const erased = await api('POST', `/v1/contacts/${id}/erase`);
+    expect(erased.status).toBe(200);
+    const rows = await ll.sql(
+      `SELECT id, subject, data FROM events WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+      [t.tenantId, [mine, theirs]],
+    );
+    const byId = Object.fromEntries(rows.map((r: any) => [r.id, r]));
+    expect(byId[mine]).toMatchObject({
+      subject: 'customer/[erased]',
+      data: { customer: '[erased]', phone: '[erased]', total: 123 },
+    });
+    expect(byId[theirs]).toMatchObject({
+      subject: 'order/1234',
+      data: { amount: 12345, ref: 'order-1234', note: 'x 123 y' },
+    });
+  });
+
   it('fails closed when the gate cannot read consent', async () => {
     const id = await contact({ email: `closed-${run}@example.com` });
     await consent(id, 'email', 'granted');

@@ -32,6 +32,7 @@ import {
   RetentionSettingsDto,
 } from './dto/consent.dto';
 import { ErasureRegistry } from './erasure-registry';
+import { erasureTargets } from './personal-data.repository';
 
 /** A consent change as a caller asks for it, with where the request came from. */
 export interface ConsentChange {
@@ -319,20 +320,18 @@ export class ConsentService {
       const contact = await this.contacts.lock(tx, tenantId, contactId);
       if (!contact) throw DomainError.notFound('Contact');
       if (contact.erasedAt) return { id: contactId, erased: true, erasedAt: contact.erasedAt };
-      const identifiers = [
-        contact.email,
-        contact.email?.toLowerCase(),
-        contact.phone,
-        contact.whatsapp,
-        contact.postalAddress,
-        contact.externalId,
-      ].filter((v): v is string => Boolean(v));
+      // The external id is matched only as a whole value (never inside other text or numbers).
+      const targets = erasureTargets(
+        [contact.email],
+        [contact.phone, contact.whatsapp],
+        [contact.postalAddress, contact.externalId],
+      );
       const now = this.clock.now();
       await this.contacts.erase(tx, tenantId, contactId, now);
       await this.log.forgetConfirmations(tx, tenantId, contactId);
       const removed: Record<string, number> = {};
       for (const p of this.erasure.all()) {
-        removed[p.name] = await p.erase(tx, tenantId, contactId, [...new Set(identifiers)]);
+        removed[p.name] = await p.erase(tx, tenantId, contactId, targets);
       }
       await this.store.record(
         tx,
