@@ -343,12 +343,28 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
     const link = new RegExp(`${PUBLIC}/consent/confirm/\\S+`).exec(
       mail.body.replace(/=\r\n/g, ''),
     )![0];
-    const first = await fetch(local(link), { headers: { 'user-agent': UA } });
-    expect(first.status).toBe(200);
+    // Following the link (a mail scanner's prefetch too) only shows the page.
+    const page = await fetch(local(link), { headers: { 'user-agent': UA } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect((await fetch(local(link))).status).toBe(200);
+    expect((await api('GET', `/v1/contacts/${id}/consents`, undefined, g.apiKey)).body.email).toBe(
+      'pending_confirmation',
+    );
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
+    const post = (body: string) =>
+      fetch(local(link), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': UA },
+        body,
+      });
+    expect((await post('csrf=wrong')).status).toBe(403);
+    expect((await post(`csrf=${encodeURIComponent(csrf)}`)).status).toBe(200);
     expect((await api('GET', `/v1/contacts/${id}/consents`, undefined, g.apiKey)).body.email).toBe(
       'granted',
     );
     expect((await fetch(local(link))).status).toBe(404);
+    expect((await post(`csrf=${encodeURIComponent(csrf)}`)).status).toBe(404);
     expect((await fetch(`${ll.baseUrl}/consent/confirm/forged.token`)).status).toBe(404);
   });
 

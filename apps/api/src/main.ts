@@ -31,7 +31,11 @@ async function bootstrap(): Promise<void> {
   await configureHttp(app, { largeBodyRoutes, docs: true });
   authenticateBeforeBody(app, Object.keys(largeBodyRoutes));
   // The contacts' pages (preference centre, RFC 8058 one-click unsubscribe) post HTML forms.
-  installFormBodyParser(app.getHttpAdapter().getInstance(), ['/preferences/', '/unsubscribe/']);
+  installFormBodyParser(app.getHttpAdapter().getInstance(), [
+    '/preferences/',
+    '/unsubscribe/',
+    '/consent/',
+  ]);
   await app.listen(config.PORT, '0.0.0.0');
   // The port bound (PORT=0 takes a free one), whatever LOG_LEVEL: whoever started us reads it.
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -224,6 +224,16 @@ export class ConsentService {
    * Follows a confirmation link: the pending grant it names becomes granted, once. A link whose
    * grant is no longer the channel's current state (confirmed, withdrawn since) is spent.
    */
+  /** Whether `logId` is the contact's pending grant, still waiting for its confirmation. */
+  async confirmable(tenantId: string, contactId: string, logId: string): Promise<boolean> {
+    const contact = await this.contacts.find(this.db, tenantId, contactId);
+    if (!contact || contact.erasedAt) return false;
+    const pending = await this.log.find(this.db, tenantId, logId);
+    if (!pending || pending.contactId !== contactId) return false;
+    const current = await this.log.current(this.db, tenantId, contactId, pending.channel);
+    return current?.id === logId && current.status === 'pending_confirmation';
+  }
+
   async confirm(
     tenantId: string,
     contactId: string,

@@ -6,7 +6,7 @@ import { constantTimeEqual } from '@app/security';
 import { ConsentService } from './consent.service';
 import { ConsentLinks, LinkClaims, LinkKind } from './consent-links';
 import { Channel, CHANNELS, ConsentStates } from './consent.types';
-import { messagePage, PREFERENCE_CSS, preferencePage } from './preference-page';
+import { confirmPage, messagePage, PREFERENCE_CSS, preferencePage } from './preference-page';
 
 type Form = Record<string, string | undefined>;
 
@@ -143,14 +143,33 @@ export class PreferenceCentreController {
     return messagePage('Unsubscribed', 'You will no longer receive these emails.');
   }
 
+  /** Double opt-in, step 1: shows a page whose button confirms; following the link never does. */
   @Public()
   @Get('consent/confirm/:token')
+  async confirmPage(
+    @Param('token') token: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const claims = await this.claims(token, ['c']);
+    if (!(await this.consent.confirmable(claims.tenantId, claims.contactId, claims.logId!))) {
+      throw DomainError.notFound('Link');
+    }
+    reply.type(HTML).header('cache-control', 'no-store');
+    return confirmPage(`/consent/confirm/${token}`, await this.links.formToken(token));
+  }
+
+  /** Double opt-in, step 2: the page's form post (form token, same origin) confirms. */
+  @Public()
+  @Post('consent/confirm/:token')
+  @HttpCode(200)
   async confirm(
     @Param('token') token: string,
+    @Body() form: Form,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const claims = await this.claims(token, ['c']);
+    await this.checkForm(token, form, req);
     const record = await this.consent.confirm(
       claims.tenantId,
       claims.contactId,

@@ -81,6 +81,18 @@ ${fieldsets}
   );
 }
 
+/** Double opt-in: a GET only shows this; the button's POST confirms (a prefetch never does). */
+export function confirmPage(action: string, formToken: string): string {
+  return layout(
+    'Confirm your subscription',
+    `<h1>Confirm your subscription</h1>
+<form method="post" action="${esc(action)}">
+<input type="hidden" name="csrf" value="${esc(formToken)}">
+<button type="submit">Confirm</button>
+</form>`,
+  );
+}
+
 export function messagePage(title: string, text: string): string {
   return layout(title, `<h1>${esc(title)}</h1>\n<p role="status">${esc(text)}</p>`);
 }
