@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { chromium, BrowserContext } from 'playwright-core';
 import { Ledgerline, RUNTIME_ROLE, sleep, Tenant, waitFor } from './support/ledgerline';
 import { SmsSink, SmtpSink } from './support/message-sinks';
@@ -523,6 +524,52 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
       subject: 'order/1234',
       data: { amount: 12345, ref: 'order-1234', note: 'x 123 y' },
     });
+  });
+
+  it('refuses a message whose contact is erased while it is accepted; keeps no suppressed body', async () => {
+    const email = `race.${run}@example.org`;
+    const id = await contact({ email });
+    await consent(id, 'email', 'granted');
+    const refused = await send({ contactId: id, channel: 'sms', category: 'marketing', body: 'b' });
+    expect(refused.status).toBe('suppressed');
+    const [kept] = await ll.sql(`SELECT body FROM messages WHERE tenant_id = $1 AND id = $2`, [
+      t.tenantId,
+      refused.id,
+    ]);
+    expect(kept.body).toBeNull();
+    // An erasure under way holds the contact's row: the message passes the gate's first read,
+    // then waits for that row inside its insert and finds the contact erased.
+    const eraser = new Client({ connectionString: ll.dbUrl });
+    await eraser.connect();
+    try {
+      await eraser.query('BEGIN');
+      await eraser.query(`SELECT 1 FROM contacts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
+        t.tenantId,
+        id,
+      ]);
+      const pending = send({
+        contactId: id,
+        channel: 'email',
+        category: 'transactional',
+        subject: 'Hi',
+        body: `Mail for ${email}`,
+      });
+      await sleep(300);
+      await eraser.query(
+        `UPDATE contacts SET email = NULL, erased_at = now() WHERE tenant_id = $1 AND id = $2`,
+        [t.tenantId, id],
+      );
+      await eraser.query('COMMIT');
+      const m = await pending;
+      expect(m).toMatchObject({ status: 'suppressed', reason: 'no_consent' });
+      const [row] = await ll.sql(
+        `SELECT subject, body FROM messages WHERE tenant_id = $1 AND id = $2`,
+        [t.tenantId, m.id],
+      );
+      expect(row).toEqual({ subject: null, body: null });
+    } finally {
+      await eraser.end();
+    }
   });
 
   it('fails closed when the gate cannot read consent', async () => {
