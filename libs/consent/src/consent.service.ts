@@ -32,7 +32,7 @@ import {
   RetentionSettingsDto,
 } from './dto/consent.dto';
 import { ErasureRegistry } from './erasure-registry';
-import { erasureTargets } from './personal-data.repository';
+import { eraseJson, erasureTargets } from './personal-data.repository';
 
 /** A consent change as a caller asks for it, with where the request came from. */
 export interface ConsentChange {
@@ -204,7 +204,8 @@ export class ConsentService {
         change.status === 'granted' && doubleOptIn && change.source !== 'double_opt_in'
           ? 'pending_confirmation'
           : change.status;
-      const record = await this.append(tx, tenantId, contact.id, { ...change, status });
+      const evidence = withoutAddresses(change.evidence, contact);
+      const record = await this.append(tx, tenantId, contact.id, { ...change, evidence, status });
       if (status === 'pending_confirmation') {
         const expiresAt = new Date(this.clock.now().getTime() + CONFIRMATION_LINK_DAYS * 86400e3);
         await this.log.addConfirmation(
@@ -404,4 +405,30 @@ export class ConsentService {
     if (contact.erasedAt) throw DomainError.notFound('Contact');
     return contact;
   }
+}
+
+/**
+ * The consent log is kept after an erasure as proof of consent and is append-only, so the
+ * contact's own addresses never enter it: in `evidence.text` and `evidence.url` they are
+ * replaced by `[address]` when the change is recorded.
+ */
+function withoutAddresses(evidence: Evidence | null | undefined, contact: Contact) {
+  if (!evidence) return evidence;
+  const targets = erasureTargets(
+    [contact.email],
+    [contact.phone, contact.whatsapp],
+    [contact.postalAddress],
+  );
+  const out: Evidence = { ...evidence };
+  for (const key of ['text', 'url'] as const) {
+    const v = out[key];
+    if (typeof v !== 'string') continue;
+    let clean = String(eraseJson(v, targets)).replace(/\[erased\]/g, '[address]');
+    const encoded = contact.email ? encodeURIComponent(contact.email) : null;
+    for (const address of [contact.phone, contact.whatsapp, contact.postalAddress, encoded]) {
+      if (address && address.length >= 6) clean = clean.split(address).join('[address]');
+    }
+    out[key] = clean;
+  }
+  return out;
 }
