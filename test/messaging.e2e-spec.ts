@@ -169,7 +169,17 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
 
     const page = await fetch(local(link));
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('Your communication preferences');
+    const html = await page.text();
+    expect(html).toContain('Your communication preferences');
+    // The unsubscribe link (forwardable, in every mail) cannot erase: no form, and a post is 404.
+    expect(html).not.toContain('/erase');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
+    const erase = await fetch(local(link).replace('/unsubscribe/', '/preferences/') + '/erase', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `csrf=${encodeURIComponent(csrf)}&confirm=yes`,
+    });
+    expect(erase.status).toBe(404);
 
     const res = await fetch(local(link), {
       method: 'POST',
@@ -182,6 +192,27 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
     expect(last).toMatchObject({ source: 'one_click_unsubscribe', userAgent: UA, ip: '127.0.0.1' });
     const again = await send({ contactId: id, channel: 'email', category: 'marketing', body: 'x' });
     expect(again).toMatchObject({ status: 'suppressed', reason: 'withdrawn' });
+  });
+
+  it('one-click unsubscribe also takes multipart/form-data (fields only)', async () => {
+    const id = await contact({ email: `mp-${run}@example.com` });
+    await consent(id, 'email', 'granted');
+    const url = (await api('POST', `/v1/contacts/${id}/preference-links`)).body.url as string;
+    const target = local(url).replace('/preferences/', '/unsubscribe/');
+    const withFile = new FormData();
+    withFile.append('List-Unsubscribe', 'One-Click');
+    withFile.append('f', new Blob(['x']), 'a.txt');
+    expect((await fetch(target, { method: 'POST', body: withFile })).status).toBe(400);
+    expect((await api('GET', `/v1/contacts/${id}/consents`)).body.email).toBe('granted');
+    const form = new FormData();
+    form.append('List-Unsubscribe', 'One-Click');
+    const res = await fetch(target, { method: 'POST', body: form, headers: { 'user-agent': UA } });
+    expect(res.status).toBe(200);
+    expect((await api('GET', `/v1/contacts/${id}/consents`)).body.email).toBe('withdrawn');
+    const huge = new FormData();
+    huge.append('List-Unsubscribe', 'One-Click');
+    huge.append('pad', 'x'.repeat(20_000));
+    expect((await fetch(target, { method: 'POST', body: huge })).status).toBe(413);
   });
 
   it('suppresses with the right reason and check', async () => {

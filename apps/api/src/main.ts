@@ -5,6 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   configureHttp,
   installFormBodyParser,
+  installMultipartFieldParser,
   exitCleanlyOnSignals,
   createFastifyAdapter,
   createLogger,
@@ -36,6 +37,8 @@ async function bootstrap(): Promise<void> {
     '/unsubscribe/',
     '/consent/',
   ]);
+  // RFC 8058 one-click unsubscribe may also come as multipart/form-data (fields only).
+  installMultipartFieldParser(app.getHttpAdapter().getInstance(), ['/unsubscribe/']);
   await app.listen(config.PORT, '0.0.0.0');
   // The port bound (PORT=0 takes a free one), whatever LOG_LEVEL: whoever started us reads it.
   const { port } = app.getHttpServer().address() as AddressInfo;

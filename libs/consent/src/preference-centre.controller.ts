@@ -99,7 +99,9 @@ export class PreferenceCentreController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const claims = await this.claims(token, ['p', 'u']);
+    // Only the preference-centre link may erase: the unsubscribe link sits in every marketing
+    // mail for 90 days and reaches whoever the mail was forwarded to.
+    const claims = await this.claims(token, ['p']);
     await this.checkForm(token, form, req);
     if (form.confirm !== 'yes') {
       return this.render(reply, token, claims, 'Tick the box to confirm the deletion.');
@@ -224,7 +226,7 @@ export class PreferenceCentreController {
     reply.type(HTML).header('cache-control', 'no-store');
     return preferencePage({
       action: `/preferences/${token}`,
-      eraseAction: `/preferences/${token}/erase`,
+      eraseAction: claims.kind === 'p' ? `/preferences/${token}/erase` : null,
       formToken: await this.links.formToken(token),
       states,
       notice,
