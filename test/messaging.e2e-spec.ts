@@ -384,13 +384,19 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
       'pending_confirmation',
     );
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
-    const post = (body: string) =>
+    // The form comes from PUBLIC_BASE_URL's origin (a proxy rewrote Host to the API's address).
+    const post = (body: string, origin = PUBLIC) =>
       fetch(local(link), {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': UA },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'user-agent': UA,
+          origin,
+        },
         body,
       });
     expect((await post('csrf=wrong')).status).toBe(403);
+    expect((await post(`csrf=${encodeURIComponent(csrf)}`, 'http://evil.test')).status).toBe(403);
     expect((await post(`csrf=${encodeURIComponent(csrf)}`)).status).toBe(200);
     expect((await api('GET', `/v1/contacts/${id}/consents`, undefined, g.apiKey)).body.email).toBe(
       'granted',
@@ -493,6 +499,14 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
       );
       return r.n === 1;
     });
+    const writer = await api('POST', '/v1/api-keys', {
+      name: 'writer',
+      scopes: ['contacts:write'],
+    });
+    expect(writer.status).toBe(201);
+    expect((await api('POST', `/v1/contacts/${id}/erase`, undefined, writer.body.key)).status).toBe(
+      403,
+    );
     const erased = await api('POST', `/v1/contacts/${id}/erase`);
     expect(erased.status).toBe(200);
     expect(erased.body).toMatchObject({ id, erased: true });

@@ -262,12 +262,12 @@ export class ConsentService {
     });
   }
 
-  async preferenceLink(tenantId: string, contactId: string, baseUrl?: string) {
+  async preferenceLink(tenantId: string, contactId: string) {
     await this.live(tenantId, contactId);
     const expiresAt = expiresInDays(this.clock.now().getTime(), PREFERENCE_LINK_DAYS);
     const token = await this.links.sign({ kind: 'p', tenantId, contactId, expiresAt });
     return {
-      url: `${this.links.baseUrl(baseUrl)}/preferences/${token}`,
+      url: `${this.links.baseUrl()}/preferences/${token}`,
       expiresAt: new Date(expiresAt * 1000).toISOString(),
     };
   }

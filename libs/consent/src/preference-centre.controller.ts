@@ -197,13 +197,15 @@ export class PreferenceCentreController {
     }
     const origin = req.headers.origin;
     if (typeof origin === 'string' && origin !== 'null') {
-      let host: string | undefined;
+      let from: URL | undefined;
       try {
-        host = new URL(origin).host;
+        from = new URL(origin);
       } catch {
-        host = undefined;
+        from = undefined;
       }
-      if (host !== req.host) throw new DomainError('forbidden', 'Cross-site form post refused');
+      // The public origin (behind a proxy that rewrites Host), or this request's own host.
+      const ok = from && (from.origin === this.links.publicOrigin() || from.host === req.host);
+      if (!ok) throw new DomainError('forbidden', 'Cross-site form post refused');
     }
   }
 
