@@ -375,6 +375,13 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
     const link = new RegExp(`${PUBLIC}/consent/confirm/\\S+`).exec(
       mail.body.replace(/=\r\n/g, ''),
     )![0];
+    // Mailed once, on its first claimed attempt; the claim moved its next attempt ahead.
+    const [claimed] = await ll.sql(
+      `SELECT attempts, mailed_at IS NOT NULL AS mailed, next_attempt_at > now() AS held
+       FROM consent_confirmations WHERE tenant_id = $1 AND contact_id = $2`,
+      [g.tenantId, id],
+    );
+    expect(claimed).toEqual({ attempts: 1, mailed: true, held: true });
     // Following the link (a mail scanner's prefetch too) only shows the page.
     const page = await fetch(local(link), { headers: { 'user-agent': UA } });
     expect(page.status).toBe(200);
