@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { chromium, BrowserContext } from 'playwright-core';
 import { Ledgerline, RUNTIME_ROLE, sleep, Tenant, waitFor } from './support/ledgerline';
 import { SmsSink, SmtpSink } from './support/message-sinks';
@@ -168,7 +169,17 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
 
     const page = await fetch(local(link));
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('Your communication preferences');
+    const html = await page.text();
+    expect(html).toContain('Your communication preferences');
+    // The unsubscribe link (forwardable, in every mail) cannot erase: no form, and a post is 404.
+    expect(html).not.toContain('/erase');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
+    const erase = await fetch(local(link).replace('/unsubscribe/', '/preferences/') + '/erase', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `csrf=${encodeURIComponent(csrf)}&confirm=yes`,
+    });
+    expect(erase.status).toBe(404);
 
     const res = await fetch(local(link), {
       method: 'POST',
@@ -181,6 +192,27 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
     expect(last).toMatchObject({ source: 'one_click_unsubscribe', userAgent: UA, ip: '127.0.0.1' });
     const again = await send({ contactId: id, channel: 'email', category: 'marketing', body: 'x' });
     expect(again).toMatchObject({ status: 'suppressed', reason: 'withdrawn' });
+  });
+
+  it('one-click unsubscribe also takes multipart/form-data (fields only)', async () => {
+    const id = await contact({ email: `mp-${run}@example.com` });
+    await consent(id, 'email', 'granted');
+    const url = (await api('POST', `/v1/contacts/${id}/preference-links`)).body.url as string;
+    const target = local(url).replace('/preferences/', '/unsubscribe/');
+    const withFile = new FormData();
+    withFile.append('List-Unsubscribe', 'One-Click');
+    withFile.append('f', new Blob(['x']), 'a.txt');
+    expect((await fetch(target, { method: 'POST', body: withFile })).status).toBe(400);
+    expect((await api('GET', `/v1/contacts/${id}/consents`)).body.email).toBe('granted');
+    const form = new FormData();
+    form.append('List-Unsubscribe', 'One-Click');
+    const res = await fetch(target, { method: 'POST', body: form, headers: { 'user-agent': UA } });
+    expect(res.status).toBe(200);
+    expect((await api('GET', `/v1/contacts/${id}/consents`)).body.email).toBe('withdrawn');
+    const huge = new FormData();
+    huge.append('List-Unsubscribe', 'One-Click');
+    huge.append('pad', 'x'.repeat(20_000));
+    expect((await fetch(target, { method: 'POST', body: huge })).status).toBe(413);
   });
 
   it('suppresses with the right reason and check', async () => {
@@ -343,12 +375,41 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
     const link = new RegExp(`${PUBLIC}/consent/confirm/\\S+`).exec(
       mail.body.replace(/=\r\n/g, ''),
     )![0];
-    const first = await fetch(local(link), { headers: { 'user-agent': UA } });
-    expect(first.status).toBe(200);
+    // Mailed once, on its first claimed attempt; the claim moved its next attempt ahead.
+    const [claimed] = await ll.sql(
+      `SELECT attempts, mailed_at IS NOT NULL AS mailed, next_attempt_at > now() AS held
+       FROM consent_confirmations WHERE tenant_id = $1 AND contact_id = $2`,
+      [g.tenantId, id],
+    );
+    expect(claimed).toEqual({ attempts: 1, mailed: true, held: true });
+    // Following the link (a mail scanner's prefetch too) only shows the page.
+    const page = await fetch(local(link), { headers: { 'user-agent': UA } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect((await fetch(local(link))).status).toBe(200);
+    expect((await api('GET', `/v1/contacts/${id}/consents`, undefined, g.apiKey)).body.email).toBe(
+      'pending_confirmation',
+    );
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
+    // The form comes from PUBLIC_BASE_URL's origin (a proxy rewrote Host to the API's address).
+    const post = (body: string, origin = PUBLIC) =>
+      fetch(local(link), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'user-agent': UA,
+          origin,
+        },
+        body,
+      });
+    expect((await post('csrf=wrong')).status).toBe(403);
+    expect((await post(`csrf=${encodeURIComponent(csrf)}`, 'http://evil.test')).status).toBe(403);
+    expect((await post(`csrf=${encodeURIComponent(csrf)}`)).status).toBe(200);
     expect((await api('GET', `/v1/contacts/${id}/consents`, undefined, g.apiKey)).body.email).toBe(
       'granted',
     );
     expect((await fetch(local(link))).status).toBe(404);
+    expect((await post(`csrf=${encodeURIComponent(csrf)}`)).status).toBe(404);
     expect((await fetch(`${ll.baseUrl}/consent/confirm/forged.token`)).status).toBe(404);
   });
 
@@ -445,6 +506,14 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
       );
       return r.n === 1;
     });
+    const writer = await api('POST', '/v1/api-keys', {
+      name: 'writer',
+      scopes: ['contacts:write'],
+    });
+    expect(writer.status).toBe(201);
+    expect((await api('POST', `/v1/contacts/${id}/erase`, undefined, writer.body.key)).status).toBe(
+      403,
+    );
     const erased = await api('POST', `/v1/contacts/${id}/erase`);
     expect(erased.status).toBe(200);
     expect(erased.body).toMatchObject({ id, erased: true });
@@ -470,6 +539,89 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
       (await send({ contactId: id, channel: 'email', category: 'transactional', body: 'x' }))
         .status,
     ).toBe('suppressed');
+  });
+
+  it('erasure replaces whole values only: externalId "123" leaves 12345 and other text alone', async () => {
+    const id = await contact({ externalId: '123', phone: '+49 151 7654 3210' });
+    const publish = (data: Record<string, unknown>, subject: string) =>
+      api('POST', '/v1/events', {
+        type: 'order.placed',
+        subject,
+        actor: { type: 'service', id: 'shop' },
+        data,
+      }).then((r) => {
+        expect(r.status).toBe(202);
+        return r.body.id as string;
+      });
+    const mine = await publish(
+      { customer: '123', phone: '+4915176543210', total: 123 },
+      'customer/123',
+    );
+    const theirs = await publish(
+      { amount: 12345, ref: 'order-1234', note: 'x 123 y' },
+      'order/1234',
+    );
+    const erased = await api('POST', `/v1/contacts/${id}/erase`);
+    expect(erased.status).toBe(200);
+    const rows = await ll.sql(
+      `SELECT id, subject, data FROM events WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+      [t.tenantId, [mine, theirs]],
+    );
+    const byId = Object.fromEntries(rows.map((r: any) => [r.id, r]));
+    expect(byId[mine]).toMatchObject({
+      subject: 'customer/[erased]',
+      data: { customer: '[erased]', phone: '[erased]', total: 123 },
+    });
+    expect(byId[theirs]).toMatchObject({
+      subject: 'order/1234',
+      data: { amount: 12345, ref: 'order-1234', note: 'x 123 y' },
+    });
+  });
+
+  it('refuses a message whose contact is erased while it is accepted; keeps no suppressed body', async () => {
+    const email = `race.${run}@example.org`;
+    const id = await contact({ email });
+    await consent(id, 'email', 'granted');
+    const refused = await send({ contactId: id, channel: 'sms', category: 'marketing', body: 'b' });
+    expect(refused.status).toBe('suppressed');
+    const [kept] = await ll.sql(`SELECT body FROM messages WHERE tenant_id = $1 AND id = $2`, [
+      t.tenantId,
+      refused.id,
+    ]);
+    expect(kept.body).toBeNull();
+    // An erasure under way holds the contact's row: the message passes the gate's first read,
+    // then waits for that row inside its insert and finds the contact erased.
+    const eraser = new Client({ connectionString: ll.dbUrl });
+    await eraser.connect();
+    try {
+      await eraser.query('BEGIN');
+      await eraser.query(`SELECT 1 FROM contacts WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
+        t.tenantId,
+        id,
+      ]);
+      const pending = send({
+        contactId: id,
+        channel: 'email',
+        category: 'transactional',
+        subject: 'Hi',
+        body: `Mail for ${email}`,
+      });
+      await sleep(300);
+      await eraser.query(
+        `UPDATE contacts SET email = NULL, erased_at = now() WHERE tenant_id = $1 AND id = $2`,
+        [t.tenantId, id],
+      );
+      await eraser.query('COMMIT');
+      const m = await pending;
+      expect(m).toMatchObject({ status: 'suppressed', reason: 'no_consent' });
+      const [row] = await ll.sql(
+        `SELECT subject, body FROM messages WHERE tenant_id = $1 AND id = $2`,
+        [t.tenantId, m.id],
+      );
+      expect(row).toEqual({ subject: null, body: null });
+    } finally {
+      await eraser.end();
+    }
   });
 
   it('fails closed when the gate cannot read consent', async () => {

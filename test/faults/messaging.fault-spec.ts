@@ -19,6 +19,7 @@ describe('consent-gated messaging survives an SMTP outage and a killed worker', 
     ll = await Ledgerline.start({
       env: {
         SMTP_URL: smtp.url,
+        PUBLIC_BASE_URL: 'http://ledgerline.test',
         SMS_PROVIDER_URL: sms.url,
         WEBHOOK_ALLOW_HTTP: 'true',
         WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',

@@ -666,6 +666,13 @@ export const ROUTES: Route[] = [
     body: preferenceForm,
   },
   { name: 'consent confirm', method: 'GET', path: '/consent/confirm/{id}', id: 'link' },
+  {
+    name: 'consent confirm post',
+    method: 'POST',
+    path: '/consent/confirm/{id}',
+    id: 'link',
+    body: preferenceForm,
+  },
   { name: 'preference css', method: 'GET', path: '/preference-centre.css' },
   { name: 'livez', method: 'GET', path: '/livez' },
   { name: 'healthz', method: 'GET', path: '/healthz' },

@@ -5,6 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   configureHttp,
   installFormBodyParser,
+  installMultipartFieldParser,
   exitCleanlyOnSignals,
   createFastifyAdapter,
   createLogger,
@@ -12,7 +13,7 @@ import {
   PinoNestLogger,
 } from '@app/platform';
 import { authenticateBeforeBody } from '@app/identity';
-import { installSessions } from '@app/people';
+import { FORM_ROUTE_PREFIXES, installSessions } from '@app/people';
 import { PiiRedactor } from '@app/security';
 import { ApiModule } from './api.module';
 
@@ -36,9 +37,10 @@ async function bootstrap(): Promise<void> {
     '/preferences/',
     '/unsubscribe/',
     '/consent/',
-    '/console/',
-    '/auth/',
+    ...FORM_ROUTE_PREFIXES,
   ]);
+  // RFC 8058 one-click unsubscribe may also come as multipart/form-data (fields only).
+  installMultipartFieldParser(app.getHttpAdapter().getInstance(), ['/unsubscribe/']);
   installSessions(app);
   await app.listen(config.PORT, '0.0.0.0');
   // The port bound (PORT=0 takes a free one), whatever LOG_LEVEL: whoever started us reads it.

@@ -46,9 +46,15 @@ export class ConsentLinks {
     private readonly config: LedgerlineConfig,
   ) {}
 
-  baseUrl(fallback?: string): string {
-    const base = this.config.PUBLIC_BASE_URL ?? fallback ?? `http://localhost:${this.config.PORT}`;
+  /** PUBLIC_BASE_URL (required with SMTP_URL); never a request's Host header. */
+  baseUrl(): string {
+    const base = this.config.PUBLIC_BASE_URL ?? `http://localhost:${this.config.PORT}`;
     return base.replace(/\/+$/, '');
+  }
+
+  /** The origin of PUBLIC_BASE_URL, or null when it is unset. */
+  publicOrigin(): string | null {
+    return this.config.PUBLIC_BASE_URL ? new URL(this.config.PUBLIC_BASE_URL).origin : null;
   }
 
   async sign(claims: LinkClaims): Promise<string> {

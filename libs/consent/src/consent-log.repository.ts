@@ -135,18 +135,30 @@ export class ConsentLogRepository {
     );
   }
 
-  /** Confirmations not mailed yet and not expired, oldest first. */
-  async unmailed(now: Date, limit: number) {
+  /**
+   * Claims confirmations that are due (not mailed, not expired, fewer than `maxAttempts` tries):
+   * each claim counts an attempt and moves its next attempt 1 minute × 2^attempts ahead (at most
+   * 6 hours), which is both the retry backoff and a lease, so two workers never mail one row.
+   */
+  async claimUnmailed(now: Date, limit: number, maxAttempts: number) {
     return this.db.query<{
       tenant_id: string;
       log_id: string;
       contact_id: string;
       channel: Channel;
       expires_at: Date;
+      attempts: number;
     }>(
-      `SELECT tenant_id, log_id, contact_id, channel, expires_at FROM consent_confirmations
-       WHERE mailed_at IS NULL AND expires_at > $1 ORDER BY expires_at LIMIT $2`,
-      [now, limit],
+      `WITH due AS (
+         SELECT tenant_id, log_id FROM consent_confirmations
+         WHERE mailed_at IS NULL AND expires_at > $1 AND next_attempt_at <= $1 AND attempts < $3
+         ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE consent_confirmations c SET attempts = c.attempts + 1,
+         next_attempt_at = $1::timestamptz
+           + least(interval '1 minute' * power(2, c.attempts), interval '6 hours')
+       FROM due WHERE c.tenant_id = due.tenant_id AND c.log_id = due.log_id
+       RETURNING c.tenant_id, c.log_id, c.contact_id, c.channel, c.expires_at, c.attempts`,
+      [now, limit, maxAttempts],
     );
   }
 

@@ -8,10 +8,14 @@ import { ErasureRegistry } from './erasure-registry';
 
 const BATCH = 100;
 const DAY_MS = 86400e3;
+/** Tries per confirmation mail (1, 2, 4, … 64 minutes apart); then it is given up. */
+export const CONFIRMATION_MAX_ATTEMPTS = 8;
 
 /**
  * Mails double opt-in confirmation links. PostgreSQL holds what is owed (consent_confirmations
- * without mailed_at), so a flushed Redis or a restarted worker loses none.
+ * without mailed_at), so a flushed Redis or a restarted worker loses none. Each row is claimed
+ * (SKIP LOCKED, with an attempt counter whose backoff is also its lease) before it is mailed, and
+ * a failing one is retried with backoff up to {@link CONFIRMATION_MAX_ATTEMPTS} times.
  */
 @Injectable()
 export class ConfirmationMailer {
@@ -31,7 +35,8 @@ export class ConfirmationMailer {
     if (!this.mailer.configured) return 0;
     const now = this.clock.now();
     let sent = 0;
-    for (const c of await this.log.unmailed(now, BATCH)) {
+    const due = await this.log.claimUnmailed(now, BATCH, CONFIRMATION_MAX_ATTEMPTS);
+    for (const c of due) {
       const contact = await this.contacts.find(this.db, c.tenant_id, c.contact_id);
       if (contact?.email && !contact.erasedAt) {
         const token = await this.links.sign({
@@ -50,7 +55,10 @@ export class ConfirmationMailer {
             messageId: `<confirm.${c.log_id}@ledgerline>`,
           });
         } catch (err) {
-          this.logger.warn(`confirmation ${c.log_id} not mailed: ${(err as Error).message}`);
+          const last = c.attempts >= CONFIRMATION_MAX_ATTEMPTS;
+          this.logger.warn(
+            `confirmation ${c.log_id} not mailed (attempt ${c.attempts}${last ? ', given up' : ''}): ${(err as Error).message}`,
+          );
           continue;
         }
         sent++;

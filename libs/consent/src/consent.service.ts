@@ -32,6 +32,7 @@ import {
   RetentionSettingsDto,
 } from './dto/consent.dto';
 import { ErasureRegistry } from './erasure-registry';
+import { eraseJson, erasureTargets } from './personal-data.repository';
 
 /** A consent change as a caller asks for it, with where the request came from. */
 export interface ConsentChange {
@@ -203,7 +204,8 @@ export class ConsentService {
         change.status === 'granted' && doubleOptIn && change.source !== 'double_opt_in'
           ? 'pending_confirmation'
           : change.status;
-      const record = await this.append(tx, tenantId, contact.id, { ...change, status });
+      const evidence = withoutAddresses(change.evidence, contact);
+      const record = await this.append(tx, tenantId, contact.id, { ...change, evidence, status });
       if (status === 'pending_confirmation') {
         const expiresAt = new Date(this.clock.now().getTime() + CONFIRMATION_LINK_DAYS * 86400e3);
         await this.log.addConfirmation(
@@ -223,6 +225,16 @@ export class ConsentService {
    * Follows a confirmation link: the pending grant it names becomes granted, once. A link whose
    * grant is no longer the channel's current state (confirmed, withdrawn since) is spent.
    */
+  /** Whether `logId` is the contact's pending grant, still waiting for its confirmation. */
+  async confirmable(tenantId: string, contactId: string, logId: string): Promise<boolean> {
+    const contact = await this.contacts.find(this.db, tenantId, contactId);
+    if (!contact || contact.erasedAt) return false;
+    const pending = await this.log.find(this.db, tenantId, logId);
+    if (!pending || pending.contactId !== contactId) return false;
+    const current = await this.log.current(this.db, tenantId, contactId, pending.channel);
+    return current?.id === logId && current.status === 'pending_confirmation';
+  }
+
   async confirm(
     tenantId: string,
     contactId: string,
@@ -250,12 +262,12 @@ export class ConsentService {
     });
   }
 
-  async preferenceLink(tenantId: string, contactId: string, baseUrl?: string) {
+  async preferenceLink(tenantId: string, contactId: string) {
     await this.live(tenantId, contactId);
     const expiresAt = expiresInDays(this.clock.now().getTime(), PREFERENCE_LINK_DAYS);
     const token = await this.links.sign({ kind: 'p', tenantId, contactId, expiresAt });
     return {
-      url: `${this.links.baseUrl(baseUrl)}/preferences/${token}`,
+      url: `${this.links.baseUrl()}/preferences/${token}`,
       expiresAt: new Date(expiresAt * 1000).toISOString(),
     };
   }
@@ -319,20 +331,18 @@ export class ConsentService {
       const contact = await this.contacts.lock(tx, tenantId, contactId);
       if (!contact) throw DomainError.notFound('Contact');
       if (contact.erasedAt) return { id: contactId, erased: true, erasedAt: contact.erasedAt };
-      const identifiers = [
-        contact.email,
-        contact.email?.toLowerCase(),
-        contact.phone,
-        contact.whatsapp,
-        contact.postalAddress,
-        contact.externalId,
-      ].filter((v): v is string => Boolean(v));
+      // The external id is matched only as a whole value (never inside other text or numbers).
+      const targets = erasureTargets(
+        [contact.email],
+        [contact.phone, contact.whatsapp],
+        [contact.postalAddress, contact.externalId],
+      );
       const now = this.clock.now();
       await this.contacts.erase(tx, tenantId, contactId, now);
       await this.log.forgetConfirmations(tx, tenantId, contactId);
       const removed: Record<string, number> = {};
       for (const p of this.erasure.all()) {
-        removed[p.name] = await p.erase(tx, tenantId, contactId, [...new Set(identifiers)]);
+        removed[p.name] = await p.erase(tx, tenantId, contactId, targets);
       }
       await this.store.record(
         tx,
@@ -395,4 +405,30 @@ export class ConsentService {
     if (contact.erasedAt) throw DomainError.notFound('Contact');
     return contact;
   }
+}
+
+/**
+ * The consent log is kept after an erasure as proof of consent and is append-only, so the
+ * contact's own addresses never enter it: in `evidence.text` and `evidence.url` they are
+ * replaced by `[address]` when the change is recorded.
+ */
+function withoutAddresses(evidence: Evidence | null | undefined, contact: Contact) {
+  if (!evidence) return evidence;
+  const targets = erasureTargets(
+    [contact.email],
+    [contact.phone, contact.whatsapp],
+    [contact.postalAddress],
+  );
+  const out: Evidence = { ...evidence };
+  for (const key of ['text', 'url'] as const) {
+    const v = out[key];
+    if (typeof v !== 'string') continue;
+    let clean = String(eraseJson(v, targets)).replace(/\[erased\]/g, '[address]');
+    const encoded = contact.email ? encodeURIComponent(contact.email) : null;
+    for (const address of [contact.phone, contact.whatsapp, contact.postalAddress, encoded]) {
+      if (address && address.length >= 6) clean = clean.split(address).join('[address]');
+    }
+    out[key] = clean;
+  }
+  return out;
 }

@@ -76,6 +76,20 @@ export class ContactRepository {
     return row ? toContact(row) : null;
   }
 
+  /**
+   * Locks the contacts FOR SHARE (an erasure, which takes FOR UPDATE, waits for this unit of
+   * work, and this one for an erasure under way) and returns the ids of those erased or gone.
+   */
+  async erasedForShare(tx: Tx, tenantId: string, ids: string[]): Promise<Set<string>> {
+    const rows = await tx.query<{ id: string; erased: boolean }>(
+      `SELECT id, erased_at IS NOT NULL AS erased FROM contacts
+       WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR SHARE`,
+      [tenantId, ids],
+    );
+    const live = new Set(rows.filter((r) => !r.erased).map((r) => r.id));
+    return new Set(ids.filter((id) => !live.has(id)));
+  }
+
   async list(tenantId: string, afterId: string | null, limit: number): Promise<Contact[]> {
     const rows = await this.db.query<ContactRow>(
       `SELECT ${CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2)

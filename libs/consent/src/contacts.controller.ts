@@ -165,17 +165,13 @@ export class ContactsController {
   @ContactId()
   @ApiCreatedResponse({ type: PreferenceLinkDto })
   @ApiProblems([404])
-  preferenceLink(
-    @Auth() auth: AuthContext,
-    @UuidParam('id') id: string,
-    @Req() req: FastifyRequest,
-  ) {
-    return this.consent.preferenceLink(auth.tenantId, id, `${req.protocol}://${req.host}`);
+  preferenceLink(@Auth() auth: AuthContext, @UuidParam('id') id: string) {
+    return this.consent.preferenceLink(auth.tenantId, id);
   }
 
   @Post(':id/erase')
   @HttpCode(200)
-  @Scoped('contacts:write')
+  @Scoped('admin') // irreversible: a key that may only edit contacts cannot erase them
   @ApiOperation({ summary: "Erase the contact's personal data (contact, messages, raw events)" })
   @ContactId()
   @ApiOkResponse({ type: ErasureDto })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Tx } from '@app/platform';
+import type { ErasureTargets } from './personal-data.repository';
 
 /**
  * A capability that keeps a contact's personal data elsewhere (messaging's message bodies)
@@ -7,8 +8,8 @@ import { Tx } from '@app/platform';
  */
 export interface ErasureParticipant {
   readonly name: string;
-  /** `identifiers`: the contact's addresses and external id as they were before erasure. */
-  erase(tx: Tx, tenantId: string, contactId: string, identifiers: string[]): Promise<number>;
+  /** `targets`: the contact's addresses and external id as they were before erasure. */
+  erase(tx: Tx, tenantId: string, contactId: string, targets: ErasureTargets): Promise<number>;
   /** Which retention period (PUT /v1/settings/retention) governs what it keeps. */
   readonly retention: 'messages' | 'events';
   /** Removes what the tenant keeps past the retention period (received before `before`). */

@@ -6,7 +6,7 @@ import { constantTimeEqual } from '@app/security';
 import { ConsentService } from './consent.service';
 import { ConsentLinks, LinkClaims, LinkKind } from './consent-links';
 import { Channel, CHANNELS, ConsentStates } from './consent.types';
-import { messagePage, PREFERENCE_CSS, preferencePage } from './preference-page';
+import { confirmPage, messagePage, PREFERENCE_CSS, preferencePage } from './preference-page';
 
 type Form = Record<string, string | undefined>;
 
@@ -99,7 +99,9 @@ export class PreferenceCentreController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const claims = await this.claims(token, ['p', 'u']);
+    // Only the preference-centre link may erase: the unsubscribe link sits in every marketing
+    // mail for 90 days and reaches whoever the mail was forwarded to.
+    const claims = await this.claims(token, ['p']);
     await this.checkForm(token, form, req);
     if (form.confirm !== 'yes') {
       return this.render(reply, token, claims, 'Tick the box to confirm the deletion.');
@@ -143,14 +145,33 @@ export class PreferenceCentreController {
     return messagePage('Unsubscribed', 'You will no longer receive these emails.');
   }
 
+  /** Double opt-in, step 1: shows a page whose button confirms; following the link never does. */
   @Public()
   @Get('consent/confirm/:token')
+  async confirmPage(
+    @Param('token') token: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const claims = await this.claims(token, ['c']);
+    if (!(await this.consent.confirmable(claims.tenantId, claims.contactId, claims.logId!))) {
+      throw DomainError.notFound('Link');
+    }
+    reply.type(HTML).header('cache-control', 'no-store');
+    return confirmPage(`/consent/confirm/${token}`, await this.links.formToken(token));
+  }
+
+  /** Double opt-in, step 2: the page's form post (form token, same origin) confirms. */
+  @Public()
+  @Post('consent/confirm/:token')
+  @HttpCode(200)
   async confirm(
     @Param('token') token: string,
+    @Body() form: Form,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const claims = await this.claims(token, ['c']);
+    await this.checkForm(token, form, req);
     const record = await this.consent.confirm(
       claims.tenantId,
       claims.contactId,
@@ -176,13 +197,15 @@ export class PreferenceCentreController {
     }
     const origin = req.headers.origin;
     if (typeof origin === 'string' && origin !== 'null') {
-      let host: string | undefined;
+      let from: URL | undefined;
       try {
-        host = new URL(origin).host;
+        from = new URL(origin);
       } catch {
-        host = undefined;
+        from = undefined;
       }
-      if (host !== req.host) throw new DomainError('forbidden', 'Cross-site form post refused');
+      // The public origin (behind a proxy that rewrites Host), or this request's own host.
+      const ok = from && (from.origin === this.links.publicOrigin() || from.host === req.host);
+      if (!ok) throw new DomainError('forbidden', 'Cross-site form post refused');
     }
   }
 
@@ -205,7 +228,7 @@ export class PreferenceCentreController {
     reply.type(HTML).header('cache-control', 'no-store');
     return preferencePage({
       action: `/preferences/${token}`,
-      eraseAction: `/preferences/${token}/erase`,
+      eraseAction: claims.kind === 'p' ? `/preferences/${token}/erase` : null,
       formToken: await this.links.formToken(token),
       states,
       notice,

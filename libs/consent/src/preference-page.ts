@@ -47,7 +47,8 @@ ${body}
  */
 export function preferencePage(opts: {
   action: string;
-  eraseAction: string;
+  /** Null for an unsubscribe link, which cannot erase. */
+  eraseAction: string | null;
   formToken: string;
   states: ConsentStates;
   notice?: string;
@@ -71,12 +72,28 @@ ${notice}<form method="post" action="${esc(opts.action)}">
 <input type="hidden" name="csrf" value="${esc(opts.formToken)}">
 ${fieldsets}
 <button type="submit">Save preferences</button>
-</form>
+</form>${opts.eraseAction ? eraseForm(opts.eraseAction, opts.formToken) : ''}`,
+  );
+}
+
+function eraseForm(action: string, formToken: string): string {
+  return `
 <h2>Delete your data</h2>
-<form method="post" action="${esc(opts.eraseAction)}">
-<input type="hidden" name="csrf" value="${esc(opts.formToken)}">
+<form method="post" action="${esc(action)}">
+<input type="hidden" name="csrf" value="${esc(formToken)}">
 <div><input type="checkbox" id="erase-confirm" name="confirm" value="yes" required><label for="erase-confirm">Yes, delete my personal data</label></div>
 <button type="submit">Delete my data</button>
+</form>`;
+}
+
+/** Double opt-in: a GET only shows this; the button's POST confirms (a prefetch never does). */
+export function confirmPage(action: string, formToken: string): string {
+  return layout(
+    'Confirm your subscription',
+    `<h1>Confirm your subscription</h1>
+<form method="post" action="${esc(action)}">
+<input type="hidden" name="csrf" value="${esc(formToken)}">
+<button type="submit">Confirm</button>
 </form>`,
   );
 }

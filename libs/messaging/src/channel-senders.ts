@@ -60,13 +60,17 @@ export class ChannelSenders implements OnApplicationShutdown {
       headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
     }
     try {
-      await this.mailer.send({
-        to,
-        subject: m.subject ?? '',
-        text: m.body ?? '',
-        headers,
-        messageId: `<${m.id}@ledgerline>`,
-      });
+      // At most half the lease, like SMS: the claim must still be ours when the outcome lands.
+      await this.mailer.send(
+        {
+          to,
+          subject: m.subject ?? '',
+          text: m.body ?? '',
+          headers,
+          messageId: `<${m.id}@ledgerline>`,
+        },
+        Math.floor(this.config.MESSAGE_SEND_LEASE_MS / 2),
+      );
       return { ok: true };
     } catch (err) {
       const e = err as Error & { code?: string; responseCode?: number };

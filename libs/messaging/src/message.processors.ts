@@ -13,9 +13,9 @@ import { MessageRepository } from './message.repository';
 import { MessageService } from './message.service';
 
 const SWEEP_BATCH = 500;
-const SWEEP_GRACE_MS = 3000;
+const SWEEP_GRACE_MS = 10000;
 /** A message the sweeper re-added is not re-added again for this long. */
-const RESWEEP_MS = 30000;
+const RESWEEP_MS = 300000;
 
 /** Sends one message (the dispatcher's claim makes a duplicate job a no-op). */
 @Injectable()
@@ -42,7 +42,8 @@ export class MessageSendProcessor implements QueueProcessor<QueueName.MessageSen
    */
   @Periodic('message-sweep', 1000)
   async sweep(): Promise<number> {
-    // A grace period leaves fresh messages to their own jobs: the sweeper is for lost ones.
+    // A grace period leaves queued messages to their own jobs: the sweeper is for lost ones
+    // (Redis flushed); a dead worker's message is taken as soon as its lease has run out.
     const now = this.clock.now();
     const due = await this.repo.sweepDue(
       new Date(now.getTime() - SWEEP_GRACE_MS),

@@ -150,9 +150,10 @@ export class MessageRepository {
   }
 
   /**
-   * Unfinished messages owed since before `dueBefore` (a lost job, a dead worker's lease run out)
-   * that the sweeper has not re-added in the last `resweepMs`; marks them swept, so a backlog is
-   * re-added once, not every second.
+   * Unfinished messages whose job may be lost: queued or scheduled ones owed since before
+   * `dueBefore` (their job normally runs long before), and `sending` ones whose worker's lease
+   * has run out (it died mid-send), which the sweeper has not re-added in the last `resweepMs`.
+   * Marks them swept, so a backlog is not re-added every second.
    */
   async sweepDue(
     dueBefore: Date,
@@ -163,8 +164,9 @@ export class MessageRepository {
     return this.db.query<MessageRef>(
       `UPDATE messages m SET swept_at = $2
        FROM (SELECT tenant_id, id FROM messages
-             WHERE status IN ('queued', 'scheduled', 'sending') AND next_attempt_at <= $1
-               AND (status <> 'sending' OR lease_until <= $2)
+             WHERE status IN ('queued', 'scheduled', 'sending') AND next_attempt_at <= $2
+               AND ((status = 'sending' AND lease_until <= $2)
+                    OR (status <> 'sending' AND next_attempt_at <= $1))
                AND (swept_at IS NULL OR swept_at <= $3)
              ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
        WHERE m.tenant_id = due.tenant_id AND m.id = due.id

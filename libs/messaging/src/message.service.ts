@@ -11,7 +11,7 @@ import {
   QueueRegistry,
 } from '@app/platform';
 import { Actor, EventStore, SystemEvent } from '@app/events';
-import { Category, Channel, ConsentGate } from '@app/consent';
+import { Category, Channel, ConsentGate, ContactRepository } from '@app/consent';
 import { GateCheck, Message, MessageView, toMessageView } from './message';
 import { messageEvent } from './message.events';
 import { MessageRef, MessageRepository } from './message.repository';
@@ -49,6 +49,7 @@ export class MessageService implements OnApplicationShutdown {
     private readonly db: Database,
     private readonly repo: MessageRepository,
     private readonly gate: ConsentGate,
+    private readonly contacts: ContactRepository,
     private readonly store: EventStore,
     private readonly queues: QueueRegistry,
     private readonly ids: IdGenerator,
@@ -107,8 +108,9 @@ export class MessageService implements OnApplicationShutdown {
       contactId: req.contactId,
       channel: req.channel,
       category: req.category,
-      subject: req.subject ?? null,
-      body: req.body,
+      // A suppressed message is never sent: its content is not kept.
+      subject: decision.allowed ? (req.subject ?? null) : null,
+      body: decision.allowed ? req.body : null,
       status: decision.allowed ? (sendAt ? 'scheduled' : 'queued') : 'suppressed',
       reason: decision.reason,
       sendAt: sendAt?.toISOString() ?? null,
@@ -137,7 +139,24 @@ export class MessageService implements OnApplicationShutdown {
   private async write(tx: Tx, batch: Acceptance[]): Promise<Message[]> {
     const out: Message[] = [];
     const events: SystemEvent[] = [];
-    for (const { message: m, actor, deterministic } of batch) {
+    // An erasure that ran since the gate's first read: its contact's messages are refused here,
+    // under the contact's row lock, so no body is written after the erasure removed them.
+    const erased = new Set<string>();
+    const byTenant = new Map<string, string[]>();
+    for (const { message: m } of batch) {
+      if (m.status !== 'suppressed') {
+        byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m.contactId]);
+      }
+    }
+    for (const [tenantId, ids] of byTenant) {
+      for (const id of await this.contacts.erasedForShare(tx, tenantId, [...new Set(ids)])) {
+        erased.add(`${tenantId}/${id}`);
+      }
+    }
+    for (const { message: original, actor, deterministic } of batch) {
+      const m = erased.has(`${original.tenantId}/${original.contactId}`)
+        ? suppressedByErasure(original)
+        : original;
       if (deterministic) {
         const existing = await this.repo.find(tx, m.tenantId, m.id);
         if (existing) {
@@ -175,4 +194,18 @@ export class MessageService implements OnApplicationShutdown {
       )
       .catch((err: Error) => this.logger.warn(`send job not added: ${err.message}`));
   }
+}
+
+function suppressedByErasure(m: Message): Message {
+  return {
+    ...m,
+    subject: null,
+    body: null,
+    status: 'suppressed',
+    reason: 'no_consent',
+    sendAt: null,
+    checks: m.checks.map((c) =>
+      c.at === 'accepted' ? { ...c, allowed: false, reason: 'no_consent' } : c,
+    ),
+  };
 }

@@ -1,11 +1,6 @@
 import Fastify from 'fastify';
-import { DomainError } from '@app/platform';
-import {
-  FORM_ROUTE_PREFIXES,
-  installConsoleFormParser,
-  routeUnder,
-  SESSION_ROUTE_PREFIXES,
-} from './session-http';
+import { DomainError, installFormBodyParser } from '@app/platform';
+import { FORM_ROUTE_PREFIXES, routeUnder, SESSION_ROUTE_PREFIXES } from './session-http';
 
 describe('session routes and the console form parser', () => {
   it('runs the session hook on the console, /auth and /v1 only', () => {
@@ -20,7 +15,7 @@ describe('session routes and the console form parser', () => {
 
   it('parses form bodies for the console and /auth and answers 415 elsewhere', async () => {
     const app = Fastify();
-    installConsoleFormParser(app, FORM_ROUTE_PREFIXES);
+    installFormBodyParser(app, FORM_ROUTE_PREFIXES);
     app.setErrorHandler((err, _req, reply) => {
       const code = err instanceof DomainError ? err.code : 'other';
       void reply.status(code === 'unsupported_media_type' ? 415 : 500).send({ code });

@@ -4,8 +4,7 @@ import { AuthContext, DomainError } from '@app/platform';
 import { authContextOf, SessionAuth, SessionService } from './session.service';
 import { csrfMatches, readCookie, SESSION_COOKIE } from './session-token';
 
-export const FORM_BODY_LIMIT = 64 * 1024;
-/** The routes that take HTML form bodies: the console's forms and the sign-in/out forms. */
+/** The routes that take HTML form bodies (platform's form parser, apps/api): the console's forms and sign-in/out. */
 export const FORM_ROUTE_PREFIXES = ['/console/', '/auth/'];
 /**
  * The routes a session cookie authenticates: the console, sign-in/out and the API the console's
@@ -24,16 +23,6 @@ export type SessionRequest = FastifyRequest & {
   authenticated?: AuthContext;
 };
 
-/** application/x-www-form-urlencoded as a plain object of strings (the last of a name wins). */
-export function parseForm(text: string): Record<string, string> {
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [k, v] of new URLSearchParams(text)) {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
-    out[k] = v;
-  }
-  return out;
-}
-
 /** Whether a route (its pattern, e.g. `/console/actions/:id`) is under one of the prefixes. */
 export function routeUnder(route: string | undefined, prefixes: readonly string[]): boolean {
   if (!route) return false;
@@ -42,28 +31,6 @@ export function routeUnder(route: string | undefined, prefixes: readonly string[
 
 export const isFormRequest = (req: FastifyRequest) =>
   String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-
-/**
- * TEMPORARY (delete at the merge with platform's form-body-parser.ts, which serves these
- * prefixes): HTML form bodies for the routes under `prefixes` only; every other route answers a
- * form body 415 problem+json, as it would with no form parser at all.
- */
-export function installConsoleFormParser(fastify: FastifyInstance, prefixes: string[]): void {
-  fastify.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (req: FastifyRequest, body: string | Buffer, done) => {
-      if (!routeUnder(req.routeOptions.url, prefixes)) {
-        done(
-          new DomainError('unsupported_media_type', 'This route takes application/json'),
-          undefined,
-        );
-        return;
-      }
-      done(null, parseForm(String(body)));
-    },
-  );
-}
 
 /**
  * Browser sessions for the console, /auth and /v1 routes (SESSION_ROUTE_PREFIXES): a request

@@ -66,10 +66,12 @@ export class CreateConsent1764000000061 implements MigrationInterface {
         channel text NOT NULL,
         expires_at timestamptz NOT NULL,
         mailed_at timestamptz,
+        attempts int NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT consent_confirmations_pk PRIMARY KEY (tenant_id, log_id)
       )`);
     await q.query(
-      `CREATE INDEX consent_confirmations_unmailed_idx ON consent_confirmations (expires_at)
+      `CREATE INDEX consent_confirmations_unmailed_idx ON consent_confirmations (next_attempt_at)
        WHERE mailed_at IS NULL`,
     );
     await q.query(`

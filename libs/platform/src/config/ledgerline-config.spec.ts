@@ -81,4 +81,11 @@ describe('loadConfig', () => {
     expect(config.TRUST_PROXY).toEqual(['10.1.0.0/16', '192.168.0.9', 'loopback', '::1']);
     expect(loadConfig({}).TRUST_PROXY).toEqual([]);
   });
+
+  it('needs PUBLIC_BASE_URL when SMTP_URL is set (links in mail never come from Host)', () => {
+    expect(() => loadConfig({ SMTP_URL: 'smtp://127.0.0.1:25' })).toThrow(/PUBLIC_BASE_URL/);
+    expect(() =>
+      loadConfig({ SMTP_URL: 'smtp://127.0.0.1:25', PUBLIC_BASE_URL: 'https://ll.example' }),
+    ).not.toThrow();
+  });
 });

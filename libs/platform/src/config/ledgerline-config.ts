@@ -238,6 +238,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerlineConf
   if (config.isProduction && !config.LEDGERLINE_SIGNING_KEY) {
     problems.push('LEDGERLINE_SIGNING_KEY: required when NODE_ENV=production');
   }
+  if (config.SMTP_URL && !config.PUBLIC_BASE_URL) {
+    // Mail carries links (unsubscribe, confirmation); they are never built from a Host header.
+    problems.push('PUBLIC_BASE_URL: required when SMTP_URL is set (the links in mail use it)');
+  }
   if (problems.length) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }

@@ -34,8 +34,31 @@ export class Mailer implements OnModuleDestroy {
     return Boolean(this.config.SMTP_URL);
   }
 
-  /** Returns the SMTP server's answer to the message (its queue id line). */
-  async send(message: MailMessage): Promise<string> {
+  /**
+   * Returns the SMTP server's answer to the message (its queue id line). With `deadlineMs`, a
+   * send still unanswered then fails with code `ETIMEDOUT` and the pool is closed (a fresh one
+   * is opened for the next send), so a stalled server cannot hold a caller past its lease.
+   */
+  async send(message: MailMessage, deadlineMs?: number): Promise<string> {
+    if (!deadlineMs) return this.sendNow(message);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const stalled = this.transport;
+        this.transport = undefined;
+        stalled?.close();
+        reject(Object.assign(new Error('SMTP send deadline passed'), { code: 'ETIMEDOUT' }));
+      }, deadlineMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.sendNow(message), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async sendNow(message: MailMessage): Promise<string> {
     const info = await this.transporter().sendMail({
       from: this.config.MAIL_FROM,
       to: message.to,
