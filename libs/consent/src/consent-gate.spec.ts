@@ -1,4 +1,4 @@
-import { ConsentGate, decide, GateReader } from './consent-gate';
+import { ConsentGate, decide, GateRead, GateReader } from './consent-gate';
 import { CATEGORIES, CHANNELS, ConsentState, Contact, MODES } from './consent.types';
 
 const STATES: ConsentState[] = [
@@ -75,7 +75,11 @@ const contact = (over: Partial<Contact> = {}): Contact => ({
   ...over,
 });
 
-const reader = (read: GateReader['read']): GateReader => ({ read });
+type ReadOne = (...a: [unknown, string, string, string]) => Promise<GateRead>;
+const reader = (read: ReadOne): GateReader => ({
+  readMany: (sql, keys) =>
+    Promise.all(keys.map((k) => read(sql, k.tenantId, k.contactId, k.channel))),
+});
 const sql = { query: jest.fn() };
 
 describe('ConsentGate', () => {

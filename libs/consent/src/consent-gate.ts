@@ -63,8 +63,16 @@ export interface GateRead {
   settings?: { timeZone: string; quietHours: QuietHours };
 }
 
+/** What one decision is about. */
+export interface GateKey {
+  tenantId: string;
+  contactId: string;
+  channel: Channel;
+}
+
 export interface GateReader {
-  read(sql: Sql, tenantId: string, contactId: string, channel: Channel): Promise<GateRead>;
+  /** One read per key, in the keys' order. */
+  readMany(sql: Sql, keys: GateKey[]): Promise<GateRead[]>;
 }
 
 /** A decision and what it was made from (the contact, when it could be read). */
@@ -92,28 +100,46 @@ export class ConsentGate {
     channel: Channel,
     category: Category,
   ): Promise<GateResult> {
+    const [result] = await this.checkMany(sql, [{ tenantId, contactId, channel, category }]);
+    return result;
+  }
+
+  /** Decisions for many messages from one read (a worker's batch of claims). */
+  async checkMany(sql: Sql, keys: (GateKey & { category: Category })[]): Promise<GateResult[]> {
+    if (!keys.length) return [];
     // Inside a unit of work a failed read must not abort it: the refusal is recorded in it.
     const savepoint = sql instanceof Tx;
+    let reads: GateRead[];
     try {
       if (savepoint) await sql.query('SAVEPOINT consent_gate');
-      const read = await this.reader.read(sql, tenantId, contactId, channel);
+      reads = await this.reader.readMany(sql, keys);
       if (savepoint) await sql.query('RELEASE SAVEPOINT consent_gate');
-      if (!read.contact || read.contact.erasedAt) {
-        return { allowed: false, reason: 'no_consent', consentLogId: read.logId, read };
-      }
-      const decision = decide({
-        channel,
-        category,
-        state: read.state,
-        doNotContact: read.contact.doNotContact,
-        hasAddress: Boolean(addressFor(read.contact, channel)),
-        mode: read.mode,
-      });
-      return { ...decision, consentLogId: read.logId, read };
+      if (reads.length !== keys.length) throw new Error('consent read lost a key');
     } catch (err) {
       if (savepoint) await sql.query('ROLLBACK TO SAVEPOINT consent_gate').catch(() => undefined);
       this.logger.warn(`consent unreadable, refusing: ${(err as Error).message}`);
-      return { allowed: false, reason: 'no_consent', consentLogId: null, read: null };
+      return keys.map(() => ({
+        allowed: false,
+        reason: 'no_consent',
+        consentLogId: null,
+        read: null,
+      }));
     }
+    return keys.map((k, i) => judge(k.channel, k.category, reads[i]));
   }
+}
+
+function judge(channel: Channel, category: Category, read: GateRead): GateResult {
+  if (!read.contact || read.contact.erasedAt) {
+    return { allowed: false, reason: 'no_consent', consentLogId: read.logId, read };
+  }
+  const decision = decide({
+    channel,
+    category,
+    state: read.state,
+    doNotContact: read.contact.doNotContact,
+    hasAddress: Boolean(addressFor(read.contact, channel)),
+    mode: read.mode,
+  });
+  return { ...decision, consentLogId: read.logId, read };
 }

@@ -5,7 +5,7 @@ import { addressFor, ConsentGate } from '@app/consent';
 import { ChannelSenders, SendOutcome } from './channel-senders';
 import { Message } from './message';
 import { messageEvent, SYSTEM_ACTOR } from './message.events';
-import { MessageRef, MessageRepository } from './message.repository';
+import { MessageRef, MessageRepository, SavedState } from './message.repository';
 import { MessageService } from './message.service';
 import { parseDurations, RetryBackoff } from './retry-backoff';
 
@@ -15,6 +15,13 @@ interface Outcome {
   outcome: SendOutcome;
 }
 
+interface Claimed {
+  message: Message;
+  address: string;
+}
+
+type ClaimResult = Claimed | 'suppressed' | null;
+
 export type DispatchResult = 'sent' | 'suppressed' | 'retry' | 'failed' | 'nothing';
 
 /**
@@ -23,15 +30,17 @@ export type DispatchResult = 'sent' | 'suppressed' | 'retry' | 'failed' | 'nothi
  * send happens after that commit; the outcome is recorded only if the claim is still ours. A
  * worker that dies mid-send leaves the message `sending` until its lease ends; the next claim
  * sends it with the same Message-ID / Idempotency-Key, which lets the receiving side drop a
- * duplicate.
+ * duplicate. Claims and outcomes are group-committed: the jobs running at once share one
+ * transaction (one lock statement, one gate read, one update) instead of one each.
  */
 @Injectable()
 export class MessageDispatcher implements OnApplicationShutdown {
   private readonly retry: RetryBackoff;
+  private readonly claims: GroupCommit<MessageRef, ClaimResult>;
   private readonly outcomes: GroupCommit<Outcome, DispatchResult>;
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly repo: MessageRepository,
     private readonly gate: ConsentGate,
     private readonly senders: ChannelSenders,
@@ -41,18 +50,23 @@ export class MessageDispatcher implements OnApplicationShutdown {
     private readonly clock: Clock,
   ) {
     this.retry = new RetryBackoff(parseDurations(config.MESSAGE_RETRY_SCHEDULE));
+    const limits = [{ weigh: () => 1, max: 200 }];
+    this.claims = new GroupCommit<MessageRef, ClaimResult>(db, (tx, b) => this.claim(tx, b), {
+      limits,
+    });
     this.outcomes = new GroupCommit<Outcome, DispatchResult>(db, (tx, b) => this.record(tx, b), {
-      limits: [{ weigh: () => 1, max: 200 }],
+      limits,
     });
   }
 
   /** SIGTERM: outcomes of sends that finished are recorded before the pool closes. */
-  onApplicationShutdown(): Promise<void> {
-    return this.outcomes.drain();
+  async onApplicationShutdown(): Promise<void> {
+    await this.claims.drain();
+    await this.outcomes.drain();
   }
 
   async dispatch(ref: MessageRef): Promise<DispatchResult> {
-    const claim = await this.claim(ref);
+    const claim = await this.claims.submit(ref);
     if (!claim || claim === 'suppressed') return claim ?? 'nothing';
     const { message, address } = claim;
     const outcome = await this.senders.send(message, address, this.clock.now().getTime());
@@ -60,17 +74,24 @@ export class MessageDispatcher implements OnApplicationShutdown {
   }
 
   /**
-   * Outcomes, group-committed: a sent or failed message appends an event to its tenant's
-   * stream (a row lock held until commit), so one commit per message would serialise a
-   * tenant's sends at one commit each.
+   * Outcomes: a sent or failed message appends an event to its tenant's stream (a row lock held
+   * until commit), so one commit per message would serialise a tenant's sends at one commit each.
    */
   private async record(tx: Tx, batch: Outcome[]): Promise<DispatchResult[]> {
+    // Waits for a claim in progress: the outcome must never be dropped.
+    const locked = byKey(
+      await this.repo.lockMany(
+        tx,
+        batch.map((o) => o.ref),
+        false,
+      ),
+    );
     const results: DispatchResult[] = [];
+    const saved: SavedState[] = [];
     const events: SystemEvent[] = [];
     const now = this.clock.now();
     for (const { ref, attempts, outcome } of batch) {
-      // Waits for a claim in progress: the outcome must never be dropped.
-      const m = await this.repo.lockWaiting(tx, ref.tenantId, ref.id);
+      const m = locked.get(key(ref));
       // Another claim took over (our lease ran out): it owns the outcome now.
       if (!m || m.status !== 'sending' || m.attempts !== attempts) {
         results.push('nothing');
@@ -78,7 +99,7 @@ export class MessageDispatcher implements OnApplicationShutdown {
       }
       if (outcome.ok) {
         Object.assign(m, { status: 'sent', sentAt: now.toISOString(), leaseUntil: null });
-        await this.repo.save(tx, m, now);
+        saved.push(m);
         events.push(messageEvent(m, 'sent', SYSTEM_ACTOR, { attempts: m.attempts }));
         results.push('sent');
         continue;
@@ -86,7 +107,7 @@ export class MessageDispatcher implements OnApplicationShutdown {
       const delay = outcome.permanent ? null : this.retry.nextDelay(m.attempts);
       if (delay === null) {
         Object.assign(m, { status: 'failed', reason: outcome.error, leaseUntil: null });
-        await this.repo.save(tx, { ...m, lastError: outcome.error }, now);
+        saved.push({ ...m, lastError: outcome.error });
         events.push(
           messageEvent(m, 'failed', SYSTEM_ACTOR, { attempts: m.attempts, error: outcome.error }),
         );
@@ -98,26 +119,25 @@ export class MessageDispatcher implements OnApplicationShutdown {
         leaseUntil: null,
         nextAttemptAt: new Date(now.getTime() + delay).toISOString(),
       });
-      await this.repo.save(tx, { ...m, lastError: outcome.error }, now);
+      saved.push({ ...m, lastError: outcome.error });
       tx.afterCommit(() => this.messages.schedule(m, `r${m.attempts}`, delay));
       results.push('retry');
     }
+    await this.repo.saveMany(tx, saved, now);
     await this.store.record(tx, ...events);
     return results;
   }
 
-  private async claim(
-    ref: MessageRef,
-  ): Promise<{ message: Message; address: string } | 'suppressed' | null> {
-    return this.db.transaction(async (tx) => {
-      const m = await this.repo.lock(tx, ref.tenantId, ref.id);
-      if (!m || !['queued', 'scheduled', 'sending'].includes(m.status)) return null;
-      const now = this.clock.now();
-      if (Date.parse(m.nextAttemptAt) > now.getTime()) return null;
-      if (m.status === 'sending' && m.leaseUntil && Date.parse(m.leaseUntil) > now.getTime()) {
-        return null;
-      }
-      const decision = await this.gate.check(tx, m.tenantId, m.contactId, m.channel, m.category);
+  /** Claims: each message still owed (and not held by another claim) is checked and leased. */
+  private async claim(tx: Tx, refs: MessageRef[]): Promise<ClaimResult[]> {
+    const now = this.clock.now();
+    const owed = (await this.repo.lockMany(tx, refs, true)).filter((m) => isOwed(m, now));
+    const decisions = await this.gate.checkMany(tx, owed);
+    const claimed = new Map<string, ClaimResult>();
+    const suppressed: SystemEvent[] = [];
+    const lease = new Date(now.getTime() + this.config.MESSAGE_SEND_LEASE_MS).toISOString();
+    for (const [i, m] of owed.entries()) {
+      const decision = decisions[i];
       m.checks.push({
         at: 'sending',
         allowed: decision.allowed,
@@ -133,19 +153,35 @@ export class MessageDispatcher implements OnApplicationShutdown {
           reason: decision.reason ?? 'missing_address',
           leaseUntil: null,
         });
-        await this.repo.save(tx, m, now);
-        await this.store.record(tx, messageEvent(m, 'suppressed', SYSTEM_ACTOR, { at: 'sending' }));
-        return 'suppressed';
+        suppressed.push(messageEvent(m, 'suppressed', SYSTEM_ACTOR, { at: 'sending' }));
+        claimed.set(key(m), 'suppressed');
+        continue;
       }
-      const lease = new Date(now.getTime() + this.config.MESSAGE_SEND_LEASE_MS).toISOString();
       Object.assign(m, {
         status: 'sending',
         attempts: m.attempts + 1,
         leaseUntil: lease,
         nextAttemptAt: lease,
       });
-      await this.repo.save(tx, m, now);
-      return { message: m, address };
+      claimed.set(key(m), { message: m, address });
+    }
+    await this.repo.saveMany(tx, owed, now);
+    await this.store.record(tx, ...suppressed);
+    // Two jobs for one message in one batch (the sweeper's and its own): one claim only.
+    return refs.map((r) => {
+      const result = claimed.get(key(r)) ?? null;
+      claimed.delete(key(r));
+      return result;
     });
   }
 }
+
+/** Queued or scheduled and due, or `sending` with its lease run out (its worker died). */
+function isOwed(m: Message, now: Date): boolean {
+  if (!['queued', 'scheduled', 'sending'].includes(m.status)) return false;
+  if (Date.parse(m.nextAttemptAt) > now.getTime()) return false;
+  return !(m.status === 'sending' && m.leaseUntil && Date.parse(m.leaseUntil) > now.getTime());
+}
+
+const key = (r: MessageRef) => `${r.tenantId}/${r.id}`;
+const byKey = (ms: Message[]) => new Map(ms.map((m) => [key(m), m]));

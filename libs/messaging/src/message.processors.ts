@@ -22,7 +22,7 @@ const RESWEEP_MS = 300000;
 @JobProcessor()
 export class MessageSendProcessor implements QueueProcessor<QueueName.MessageSend> {
   readonly queue = QueueName.MessageSend as const;
-  readonly concurrency = 16;
+  readonly concurrency = 64;
   private slot = 0;
 
   constructor(

@@ -50,36 +50,62 @@ export interface MessageRef {
   id: string;
 }
 
+/** The part of a message a claim or an outcome changes. */
+export type SavedState = Pick<
+  Message,
+  | 'tenantId'
+  | 'id'
+  | 'status'
+  | 'reason'
+  | 'sentAt'
+  | 'attempts'
+  | 'nextAttemptAt'
+  | 'leaseUntil'
+  | 'checks'
+> & { lastError?: string | null };
+
 /** messages: each outbound message, its state and the gate decisions it went through. */
 @Injectable()
 export class MessageRepository {
   constructor(private readonly db: Database) {}
 
-  /** false when a message with this id exists already (an executor's second run). */
-  async insert(tx: Tx, m: Message): Promise<boolean> {
-    const rows = await tx.query(
+  /**
+   * Inserts the messages in one statement and answers the ids it inserted (a message whose id
+   * exists already, an executor's second run, is left as it was).
+   */
+  async insertMany(tx: Tx, ms: Message[]): Promise<Set<string>> {
+    if (!ms.length) return new Set();
+    const rows = await tx.query<{ id: string }>(
       `INSERT INTO messages (tenant_id, id, contact_id, channel, category, subject, body, status,
                              reason, send_at, next_attempt_at, checks, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+       SELECT tenant_id, id, contact_id, channel, category, subject, body, status, reason,
+              send_at, next_attempt_at, checks, created_at, created_at
+       FROM jsonb_to_recordset($1::jsonb) AS v(tenant_id uuid, id uuid, contact_id uuid,
+         channel text, category text, subject text, body text, status text, reason text,
+         send_at timestamptz, next_attempt_at timestamptz, checks jsonb, created_at timestamptz)
        ON CONFLICT DO NOTHING RETURNING id`,
       [
-        m.tenantId,
-        m.id,
-        m.contactId,
-        m.channel,
-        m.category,
-        m.subject,
-        m.body,
-        m.status,
-        m.reason,
-        m.sendAt,
-        m.nextAttemptAt,
-        JSON.stringify(m.checks),
-        m.createdAt,
+        JSON.stringify(
+          ms.map((m) => ({
+            tenant_id: m.tenantId,
+            id: m.id,
+            contact_id: m.contactId,
+            channel: m.channel,
+            category: m.category,
+            subject: m.subject,
+            body: m.body,
+            status: m.status,
+            reason: m.reason,
+            send_at: m.sendAt,
+            next_attempt_at: m.nextAttemptAt,
+            checks: m.checks,
+            created_at: m.createdAt,
+          })),
+        ),
       ],
-      'message_insert',
+      'message_insert_many',
     );
-    return rows.length === 1;
+    return new Set(rows.map((r) => r.id));
   }
 
   async find(sql: Sql, tenantId: string, id: string): Promise<Message | null> {
@@ -91,61 +117,52 @@ export class MessageRepository {
     return row ? toMessage(row) : null;
   }
 
-  /** The message, locked; null when missing or another worker holds its lock right now. */
-  async lock(tx: Tx, tenantId: string, id: string): Promise<Message | null> {
-    const [row] = await tx.query<MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED`,
-      [tenantId, id],
-      'message_lock',
+  /**
+   * The messages, locked, in tenant and id order. `skipLocked`: those another transaction holds
+   * right now are left out (a claim); otherwise it waits for them (an outcome must be recorded).
+   */
+  async lockMany(tx: Tx, refs: MessageRef[], skipLocked: boolean): Promise<Message[]> {
+    if (!refs.length) return [];
+    const rows = await tx.query<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages
+       WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
+       ORDER BY tenant_id, id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
+      [refs.map((r) => r.tenantId), refs.map((r) => r.id)],
+      skipLocked ? 'message_claim_lock' : 'message_outcome_lock',
     );
-    return row ? toMessage(row) : null;
+    return rows.map(toMessage);
   }
 
-  /** The message, locked; waits for another transaction that holds it. */
-  async lockWaiting(tx: Tx, tenantId: string, id: string): Promise<Message | null> {
-    const [row] = await tx.query<MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-      [tenantId, id],
-      'message_lock_wait',
-    );
-    return row ? toMessage(row) : null;
-  }
-
-  async save(
-    sql: Sql,
-    m: Pick<
-      Message,
-      | 'tenantId'
-      | 'id'
-      | 'status'
-      | 'reason'
-      | 'sentAt'
-      | 'attempts'
-      | 'nextAttemptAt'
-      | 'leaseUntil'
-      | 'checks'
-    > & { lastError?: string | null },
-    at: Date,
-  ): Promise<void> {
+  /** Writes the messages' state in one statement (`lastError` absent: cleared). */
+  async saveMany(sql: Sql, ms: SavedState[], at: Date): Promise<void> {
+    if (!ms.length) return;
     await sql.query(
-      `UPDATE messages SET status = $3, reason = $4, sent_at = $5, attempts = $6,
-              next_attempt_at = $7, lease_until = $8, checks = $9, last_error = $10, updated_at = $11,
-              swept_at = NULL
-       WHERE tenant_id = $1 AND id = $2`,
+      `UPDATE messages m SET status = v.status, reason = v.reason, sent_at = v.sent_at,
+              attempts = v.attempts, next_attempt_at = v.next_attempt_at,
+              lease_until = v.lease_until, checks = v.checks, last_error = v.last_error,
+              updated_at = $2, swept_at = NULL
+       FROM jsonb_to_recordset($1::jsonb) AS v(tenant_id uuid, id uuid, status text, reason text,
+         sent_at timestamptz, attempts int, next_attempt_at timestamptz, lease_until timestamptz,
+         checks jsonb, last_error text)
+       WHERE m.tenant_id = v.tenant_id AND m.id = v.id`,
       [
-        m.tenantId,
-        m.id,
-        m.status,
-        m.reason,
-        m.sentAt,
-        m.attempts,
-        m.nextAttemptAt,
-        m.leaseUntil,
-        JSON.stringify(m.checks),
-        m.lastError ?? null,
+        JSON.stringify(
+          ms.map((m) => ({
+            tenant_id: m.tenantId,
+            id: m.id,
+            status: m.status,
+            reason: m.reason,
+            sent_at: m.sentAt,
+            attempts: m.attempts,
+            next_attempt_at: m.nextAttemptAt,
+            lease_until: m.leaseUntil,
+            checks: m.checks,
+            last_error: m.lastError ?? null,
+          })),
+        ),
         at,
       ],
-      'message_save',
+      'message_save_many',
     );
   }
 

@@ -11,7 +11,7 @@ import {
   QueueRegistry,
 } from '@app/platform';
 import { Actor, EventStore, SystemEvent } from '@app/events';
-import { Category, Channel, ConsentGate, ContactRepository } from '@app/consent';
+import { Category, Channel, ConsentGate, ContactRepository, GateResult } from '@app/consent';
 import { GateCheck, Message, MessageView, toMessageView } from './message';
 import { messageEvent } from './message.events';
 import { MessageRef, MessageRepository } from './message.repository';
@@ -26,8 +26,10 @@ export interface SendRequest {
 }
 
 interface Acceptance {
-  message: Message;
+  tenantId: string;
+  id: string;
   actor: Actor;
+  req: SendRequest;
   /** The id is the caller's (an AI action's): a second acceptance answers the first. */
   deterministic: boolean;
 }
@@ -37,8 +39,9 @@ const HELD_CHANNELS: Channel[] = ['sms', 'whatsapp', 'phone'];
 /**
  * Accepts outbound messages: the consent gate decides first (a refusal is `suppressed`, at any
  * hour), then quiet hours may hold an allowed marketing SMS, WhatsApp or phone message until
- * they end in the contact's time zone. The message, its first check and its event are one unit
- * of work; the send job is added after commit (the sweeper re-adds a lost one).
+ * they end in the contact's time zone. The first check, the message and its event are one unit
+ * of work, group-committed with the requests that arrive meanwhile (one gate read, one insert
+ * per batch); the send jobs are added after commit (the sweeper re-adds a lost one).
  */
 @Injectable()
 export class MessageService implements OnApplicationShutdown {
@@ -58,7 +61,7 @@ export class MessageService implements OnApplicationShutdown {
     this.commits = new GroupCommit<Acceptance, Message>(db, (tx, b) => this.write(tx, b), {
       limits: [
         { weigh: () => 1, max: 500 },
-        { weigh: (a) => (a.message.body?.length ?? 0) + 1000, max: 8 * 1024 * 1024 },
+        { weigh: (a) => a.req.body.length + 1000, max: 8 * 1024 * 1024 },
       ],
     });
   }
@@ -70,58 +73,13 @@ export class MessageService implements OnApplicationShutdown {
     req: SendRequest,
     id?: string,
   ): Promise<MessageView> {
-    const now = this.clock.now();
-    // The first check reads outside the unit of work (no lock is held while it reads); the
-    // worker checks again, inside its claim, just before it sends.
-    const decision = await this.gate.check(
-      this.db,
-      tenantId,
-      req.contactId,
-      req.channel,
-      req.category,
-    );
-    if (decision.read && !decision.read.contact) throw DomainError.notFound('Contact');
-    const check: GateCheck = {
-      at: 'accepted',
-      allowed: decision.allowed,
-      reason: decision.reason,
-      consentLogId: decision.consentLogId,
-      checkedAt: now.toISOString(),
-    };
-    let sendAt: Date | null = null;
-    const settings = decision.read?.settings;
-    if (
-      decision.allowed &&
-      settings &&
-      req.category === 'marketing' &&
-      HELD_CHANNELS.includes(req.channel)
-    ) {
-      sendAt = quietUntil(
-        now,
-        decision.read?.contact?.timeZone ?? settings.timeZone,
-        settings.quietHours,
-      );
-    }
-    const m: Message = {
+    const message = await this.commits.submit({
       tenantId,
       id: id ?? this.ids.next(),
-      contactId: req.contactId,
-      channel: req.channel,
-      category: req.category,
-      // A suppressed message is never sent: its content is not kept.
-      subject: decision.allowed ? (req.subject ?? null) : null,
-      body: decision.allowed ? req.body : null,
-      status: decision.allowed ? (sendAt ? 'scheduled' : 'queued') : 'suppressed',
-      reason: decision.reason,
-      sendAt: sendAt?.toISOString() ?? null,
-      sentAt: null,
-      attempts: 0,
-      nextAttemptAt: (sendAt ?? now).toISOString(),
-      leaseUntil: null,
-      checks: [check],
-      createdAt: now.toISOString(),
-    };
-    const message = await this.commits.submit({ message: m, actor, deterministic: Boolean(id) });
+      actor,
+      req,
+      deterministic: Boolean(id),
+    });
     return toMessageView(message);
   }
 
@@ -136,48 +94,73 @@ export class MessageService implements OnApplicationShutdown {
    * appends to the tenant's stream, whose row stays locked until commit; one commit per message
    * would serialise a tenant's messages at one commit each.
    */
-  private async write(tx: Tx, batch: Acceptance[]): Promise<Message[]> {
-    const out: Message[] = [];
+  private async write(tx: Tx, batch: Acceptance[]): Promise<(Message | Error)[]> {
+    const now = this.clock.now();
+    // One gate read for the batch; the worker checks again, inside its claim, just before it sends.
+    const decisions = await this.gate.checkMany(
+      tx,
+      batch.map(({ tenantId, req }) => ({ tenantId, ...req })),
+    );
+    const composed = batch.map((a, i) =>
+      decisions[i].read && !decisions[i].read.contact
+        ? DomainError.notFound('Contact')
+        : compose(a, decisions[i], now),
+    );
+    const erased = await this.erasedContacts(tx, composed);
+    const messages = composed.map((m) =>
+      m instanceof Error || !erased.has(`${m.tenantId}/${m.contactId}`)
+        ? m
+        : suppressedByErasure(m),
+    );
+    const inserted = await this.repo.insertMany(
+      tx,
+      messages.filter((m): m is Message => !(m instanceof Error)),
+    );
+    const out: (Message | Error)[] = [];
     const events: SystemEvent[] = [];
-    // An erasure that ran since the gate's first read: its contact's messages are refused here,
-    // under the contact's row lock, so no body is written after the erasure removed them.
-    const erased = new Set<string>();
-    const byTenant = new Map<string, string[]>();
-    for (const { message: m } of batch) {
-      if (m.status !== 'suppressed') {
-        byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m.contactId]);
+    const jobs: Message[] = [];
+    const answered = new Set<string>();
+    for (const [i, m] of messages.entries()) {
+      if (m instanceof Error) {
+        out.push(m);
+        continue;
       }
-    }
-    for (const [tenantId, ids] of byTenant) {
-      for (const id of await this.contacts.erasedForShare(tx, tenantId, [...new Set(ids)])) {
-        erased.add(`${tenantId}/${id}`);
+      const first = inserted.has(m.id) && !answered.has(m.id);
+      answered.add(m.id);
+      if (!first) {
+        // Only a deterministic id (an AI action's second run) meets an existing message.
+        const existing = batch[i].deterministic ? await this.repo.find(tx, m.tenantId, m.id) : null;
+        out.push(existing ?? m);
+        continue;
       }
-    }
-    for (const { message: original, actor, deterministic } of batch) {
-      const m = erased.has(`${original.tenantId}/${original.contactId}`)
-        ? suppressedByErasure(original)
-        : original;
-      if (deterministic) {
-        const existing = await this.repo.find(tx, m.tenantId, m.id);
-        if (existing) {
-          out.push(existing);
-          continue;
-        }
-      }
-      await this.repo.insert(tx, m);
-      events.push(
-        messageEvent(m, m.status === 'suppressed' ? 'suppressed' : 'accepted', actor, {
-          at: 'accepted',
-        }),
-      );
-      if (m.status !== 'suppressed') {
-        const delay = Date.parse(m.nextAttemptAt) - Date.parse(m.createdAt);
-        tx.afterCommit(() => this.schedule(m, 'a', delay));
-      }
+      const kind = m.status === 'suppressed' ? 'suppressed' : 'accepted';
+      events.push(messageEvent(m, kind, batch[i].actor, { at: 'accepted' }));
+      if (m.status !== 'suppressed') jobs.push(m);
       out.push(m);
     }
     await this.store.record(tx, ...events);
+    tx.afterCommit(() => this.scheduleMany(jobs));
     return out;
+  }
+
+  /**
+   * Contacts erased since the gate read: their messages are refused here, under the contacts'
+   * row locks (FOR SHARE), so no body is written after the erasure removed them.
+   */
+  private async erasedContacts(tx: Tx, ms: (Message | Error)[]): Promise<Set<string>> {
+    const erased = new Set<string>();
+    const byTenant = new Map<string, Set<string>>();
+    for (const m of ms) {
+      if (m instanceof Error || m.status === 'suppressed') continue;
+      const ids = byTenant.get(m.tenantId) ?? new Set<string>();
+      byTenant.set(m.tenantId, ids.add(m.contactId));
+    }
+    for (const [tenantId, ids] of byTenant) {
+      for (const id of await this.contacts.erasedForShare(tx, tenantId, [...ids])) {
+        erased.add(`${tenantId}/${id}`);
+      }
+    }
+    return erased;
   }
 
   onApplicationShutdown(): Promise<void> {
@@ -185,15 +168,75 @@ export class MessageService implements OnApplicationShutdown {
   }
 
   schedule(ref: MessageRef, cause: string, delayMs = 0): void {
-    this.queues
-      .add(
-        QueueName.MessageSend,
-        JobIds.messageSend(ref.tenantId, ref.id, cause),
-        { tenantId: ref.tenantId, messageId: ref.id },
-        { delay: Math.max(0, delayMs) },
-      )
-      .catch((err: Error) => this.logger.warn(`send job not added: ${err.message}`));
+    this.addJobs([{ ref, cause, delayMs }]);
   }
+
+  /** Accepted messages' first jobs, one Redis round trip for the batch. */
+  private scheduleMany(ms: Message[]): void {
+    this.addJobs(
+      ms.map((m) => ({
+        ref: m,
+        cause: 'a',
+        delayMs: Date.parse(m.nextAttemptAt) - Date.parse(m.createdAt),
+      })),
+    );
+  }
+
+  private addJobs(jobs: { ref: MessageRef; cause: string; delayMs: number }[]): void {
+    this.queues
+      .addBulk(
+        QueueName.MessageSend,
+        jobs.map(({ ref, cause, delayMs }) => ({
+          jobId: JobIds.messageSend(ref.tenantId, ref.id, cause),
+          data: { tenantId: ref.tenantId, messageId: ref.id },
+          opts: { delay: Math.max(0, delayMs) },
+        })),
+      )
+      .catch((err: Error) => this.logger.warn(`send jobs not added: ${err.message}`));
+  }
+}
+
+/**
+ * The message as accepted: the gate's refusal is `suppressed` (at any hour, its content not
+ * kept); quiet hours may hold an allowed marketing SMS, WhatsApp or phone message until they end
+ * in the contact's time zone.
+ */
+function compose(a: Acceptance, decision: GateResult, now: Date): Message {
+  const { req } = a;
+  const check: GateCheck = {
+    at: 'accepted',
+    allowed: decision.allowed,
+    reason: decision.reason,
+    consentLogId: decision.consentLogId,
+    checkedAt: now.toISOString(),
+  };
+  const settings = decision.read?.settings;
+  const held =
+    decision.allowed &&
+    settings &&
+    req.category === 'marketing' &&
+    HELD_CHANNELS.includes(req.channel);
+  const sendAt = held
+    ? quietUntil(now, decision.read?.contact?.timeZone ?? settings.timeZone, settings.quietHours)
+    : null;
+  return {
+    tenantId: a.tenantId,
+    id: a.id,
+    contactId: req.contactId,
+    channel: req.channel,
+    category: req.category,
+    subject: decision.allowed ? (req.subject ?? null) : null,
+    body: decision.allowed ? req.body : null,
+    status: decision.allowed ? (sendAt ? 'scheduled' : 'queued') : 'suppressed',
+    reason: decision.reason,
+    sendAt: sendAt?.toISOString() ?? null,
+    sentAt: null,
+    attempts: 0,
+    nextAttemptAt: (sendAt ?? now).toISOString(),
+    leaseUntil: null,
+    checks: [check],
+    createdAt: now.toISOString(),
+  };
 }
 
 function suppressedByErasure(m: Message): Message {
