@@ -65,12 +65,17 @@ export class MessageDispatcher implements OnApplicationShutdown {
     await this.outcomes.drain();
   }
 
-  async dispatch(ref: MessageRef): Promise<DispatchResult> {
-    const claim = await this.claims.submit(ref);
-    if (!claim || claim === 'suppressed') return claim ?? 'nothing';
-    const { message, address } = claim;
-    const outcome = await this.senders.send(message, address, this.clock.now().getTime());
-    return this.outcomes.submit({ ref, attempts: message.attempts, outcome });
+  /** Claims the messages together, sends each, and records each outcome as it comes. */
+  dispatchMany(refs: MessageRef[]): Promise<DispatchResult[]> {
+    return Promise.all(
+      this.claims.submitMany(refs).map(async (claimed, i) => {
+        const claim = await claimed;
+        if (!claim || claim === 'suppressed') return claim ?? 'nothing';
+        const { message, address } = claim;
+        const outcome = await this.senders.send(message, address, this.clock.now().getTime());
+        return this.outcomes.submit({ ref: refs[i], attempts: message.attempts, outcome });
+      }),
+    );
   }
 
   /**
@@ -120,7 +125,7 @@ export class MessageDispatcher implements OnApplicationShutdown {
         nextAttemptAt: new Date(now.getTime() + delay).toISOString(),
       });
       saved.push({ ...m, lastError: outcome.error });
-      tx.afterCommit(() => this.messages.schedule(m, `r${m.attempts}`, delay));
+      tx.afterCommit(() => this.messages.schedule([m], `r${m.attempts}`, delay));
       results.push('retry');
     }
     await this.repo.saveMany(tx, saved, now);

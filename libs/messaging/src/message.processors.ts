@@ -17,12 +17,13 @@ const SWEEP_GRACE_MS = 10000;
 /** A message the sweeper re-added is not re-added again for this long. */
 const RESWEEP_MS = 300000;
 
-/** Sends one message (the dispatcher's claim makes a duplicate job a no-op). */
+/** Sends a tenant's messages (the dispatcher's claim makes a duplicate job a no-op). */
 @Injectable()
 @JobProcessor()
 export class MessageSendProcessor implements QueueProcessor<QueueName.MessageSend> {
   readonly queue = QueueName.MessageSend as const;
-  readonly concurrency = 64;
+  /** Jobs at once; each holds up to a whole acceptance batch (MessageService's limit). */
+  readonly concurrency = 8;
   private slot = 0;
 
   constructor(
@@ -33,7 +34,8 @@ export class MessageSendProcessor implements QueueProcessor<QueueName.MessageSen
   ) {}
 
   async process(job: Job<MessageJob>): Promise<void> {
-    await this.dispatcher.dispatch({ tenantId: job.data.tenantId, id: job.data.messageId });
+    const { tenantId, messageIds } = job.data;
+    await this.dispatcher.dispatchMany(messageIds.map((id) => ({ tenantId, id })));
   }
 
   /**
@@ -51,8 +53,7 @@ export class MessageSendProcessor implements QueueProcessor<QueueName.MessageSen
       RESWEEP_MS,
       SWEEP_BATCH,
     );
-    const cause = `s${this.slot++ % 1000}`;
-    for (const ref of due) this.messages.schedule(ref, cause);
+    this.messages.schedule(due, `s${this.slot++ % 1000}`);
     return due.length;
   }
 }

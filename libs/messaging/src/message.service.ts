@@ -139,7 +139,7 @@ export class MessageService implements OnApplicationShutdown {
       out.push(m);
     }
     await this.store.record(tx, ...events);
-    tx.afterCommit(() => this.scheduleMany(jobs));
+    tx.afterCommit(() => this.scheduleAccepted(jobs));
     return out;
   }
 
@@ -167,28 +167,32 @@ export class MessageService implements OnApplicationShutdown {
     return this.commits.drain();
   }
 
-  schedule(ref: MessageRef, cause: string, delayMs = 0): void {
-    this.addJobs([{ ref, cause, delayMs }]);
-  }
-
-  /** Accepted messages' first jobs, one Redis round trip for the batch. */
-  private scheduleMany(ms: Message[]): void {
-    this.addJobs(
-      ms.map((m) => ({
-        ref: m,
-        cause: 'a',
-        delayMs: Date.parse(m.nextAttemptAt) - Date.parse(m.createdAt),
-      })),
+  /** First send jobs: those owed now together, those held by quiet hours each for its time. */
+  private scheduleAccepted(ms: Message[]): void {
+    const held = ms.filter((m) => m.sendAt);
+    this.schedule(
+      ms.filter((m) => !m.sendAt),
+      'a',
     );
+    for (const m of held) {
+      this.schedule([m], 'a', Date.parse(m.nextAttemptAt) - Date.parse(m.createdAt));
+    }
   }
 
-  private addJobs(jobs: { ref: MessageRef; cause: string; delayMs: number }[]): void {
+  /** Send jobs for messages owed now or after `delayMs`: one job per tenant, one Redis round trip. */
+  schedule(refs: MessageRef[], cause: string, delayMs = 0): void {
+    const byTenant = new Map<string, string[]>();
+    for (const r of refs) {
+      const ids = byTenant.get(r.tenantId) ?? [];
+      byTenant.set(r.tenantId, ids);
+      ids.push(r.id);
+    }
     this.queues
       .addBulk(
         QueueName.MessageSend,
-        jobs.map(({ ref, cause, delayMs }) => ({
-          jobId: JobIds.messageSend(ref.tenantId, ref.id, cause),
-          data: { tenantId: ref.tenantId, messageId: ref.id },
+        [...byTenant].map(([tenantId, messageIds]) => ({
+          jobId: JobIds.messageSend(tenantId, messageIds[0], cause),
+          data: { tenantId, messageIds },
           opts: { delay: Math.max(0, delayMs) },
         })),
       )

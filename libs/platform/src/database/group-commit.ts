@@ -70,10 +70,16 @@ export class GroupCommit<I, O> {
   }
 
   submit(input: I): Promise<O> {
-    return new Promise<O>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
-      this.pump();
-    });
+    return this.submitMany([input])[0];
+  }
+
+  /** Inputs handed in together go into one batch (as far as the limits allow). */
+  submitMany(inputs: I[]): Promise<O>[] {
+    const answers = inputs.map(
+      (input) => new Promise<O>((resolve, reject) => this.queue.push({ input, resolve, reject })),
+    );
+    this.pump();
+    return answers;
   }
 
   private pump(): void {

@@ -19,7 +19,10 @@ export const JobIds = {
   /** The in-process execution of one AI action; `cause` is 'a' automatic or 's<slot>' the sweeper. */
   aiExecution: (tenantId: string, actionId: string, cause: string) =>
     `ai-execution.${tenantId}.${actionId}.${cause}`,
-  /** One send attempt of a message; `cause` is 'a' on acceptance, 'r<n>' a retry, 's<slot>' the sweeper. */
-  messageSend: (tenantId: string, messageId: string, cause: string) =>
-    `message-send.${tenantId}.${messageId}.${cause}`,
+  /**
+   * Send attempts of a tenant's messages, named by the first (a message is first in at most one
+   * batch per cause); `cause` is 'a' on acceptance, 'r<n>' a retry, 's<slot>' the sweeper.
+   */
+  messageSend: (tenantId: string, firstMessageId: string, cause: string) =>
+    `message-send.${tenantId}.${firstMessageId}.${cause}`,
 };

@@ -46,10 +46,10 @@ export interface AiActionJob {
   actionId: string;
 }
 
-/** One outbound message, by tenant and id. */
+/** Outbound messages of one tenant, sent together (an acceptance batch, a retry, a sweep). */
 export interface MessageJob {
   tenantId: string;
-  messageId: string;
+  messageIds: string[];
 }
 
 export interface JobPayloads {
