@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
-npm run -s build
+# Builds when dist/ is missing or older than the sources (the e2e global setup's own check), so a
+# build made just before (as .ci/run does, ahead of lint) is not made a second time.
+node -e "require('./test/support/global-setup.js')()"
 # The browser suites drive Debian's Chromium (playwright-core never downloads a browser here).
 command -v chromium >/dev/null || {
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }

@@ -89,11 +89,11 @@ describe('audit signing key trust', () => {
   }
 
   async function restart(env: Record<string, string>): Promise<void> {
-    for (const p of [...ll.apis, ...ll.workers]) await ll.stopProc(p);
+    // Every old process is gone before a new one starts; the stops and the boots run side by side.
+    await Promise.all([...ll.apis, ...ll.workers].map((p) => ll.stopProc(p)));
     ll.apis.splice(0);
     ll.workers.splice(0);
-    await ll.startApi(env);
-    await ll.startWorker(env);
+    await Promise.all([ll.startApi(env), ll.startWorker(env)]);
   }
 
   /** Runs statements with user triggers off on the test's own superuser connection. */

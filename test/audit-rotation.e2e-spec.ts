@@ -74,8 +74,10 @@ describe('audit signing key rotation and bounded verify', () => {
     await Promise.all(procs.map((p) => ll.stopProc(p)));
     ll.apis.splice(0);
     ll.workers.splice(0);
-    await ll.startApi({ LEDGERLINE_SIGNING_KEY: key });
-    await ll.startWorker({ LEDGERLINE_SIGNING_KEY: key });
+    await Promise.all([
+      ll.startApi({ LEDGERLINE_SIGNING_KEY: key }),
+      ll.startWorker({ LEDGERLINE_SIGNING_KEY: key }),
+    ]);
   }
 
   it('verifies a chain whose checkpoints were signed by two keys, before and after a rotation', async () => {

@@ -55,10 +55,8 @@ describe('on a Redis Cluster: two APIs, two workers, one receiver', () => {
         WEBHOOK_DISABLE_AFTER_SECONDS: '0',
       },
     });
-    for (let i = 0; i < 2; i++) {
-      const worker = await ll.startWorker({ WORKER_PORT: '0' });
-      workerPorts.push(worker.port!);
-    }
+    const workers = await Promise.all([0, 1].map(() => ll.startWorker({ WORKER_PORT: '0' })));
+    workerPorts.push(...workers.map((w) => w.port!));
     fromA = ll.baseUrl;
     fromB = `http://127.0.0.1:${ll.apis[1].port}`;
     tenant = await ll.createTenant('cluster');

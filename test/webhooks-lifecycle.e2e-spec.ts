@@ -302,10 +302,10 @@ describe('webhooks: auto-disable, enable, recover, sealed secrets, rekey and the
     const newKey = randomBytes(32).toString('base64');
     const rotating = { LEDGERLINE_MASTER_KEY: newKey, LEDGERLINE_MASTER_KEY_PREVIOUS: masterKey };
     const restart = async (env: Record<string, string>) => {
-      for (const p of [...ll.apis, ...ll.workers]) await ll.stopProc(p);
-      await ll.startApi(env);
+      // Every old process is gone before a new one starts; the stops and the boots run side by side.
+      await Promise.all([...ll.apis, ...ll.workers].map((p) => ll.stopProc(p)));
+      await Promise.all([ll.startApi(env), ll.startWorker(env)]);
       ll.apis.unshift(ll.apis.pop()!); // baseUrl is the first API
-      await ll.startWorker(env);
     };
     await restart(rotating);
 

@@ -174,8 +174,15 @@ export class Ledgerline {
     const ll = new Ledgerline(opts.env, opts.runtimeRole);
     try {
       await ll.cli('migrate', '--create-runtime-role');
-      for (let i = 0; i < (opts.apis ?? 1); i++) await ll.startApi();
-      for (let i = 0; i < (opts.workers ?? 1); i++) await ll.startWorker();
+      // The processes boot side by side (each boot is mostly one core's work): apis[i] and
+      // workers[i] are still in the order asked for, as each is pushed before its boot awaits.
+      // Every boot is waited for, also after one failed, so stop() finds none half-started.
+      const boots = [
+        ...Array.from({ length: opts.apis ?? 1 }, () => ll.startApi()),
+        ...Array.from({ length: opts.workers ?? 1 }, () => ll.startWorker()),
+      ];
+      const failed = (await Promise.allSettled(boots)).find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     } catch (err) {
       await ll.stop(); // the suite never gets `ll` to stop: no process or database is left behind
       throw err;
