@@ -40,7 +40,7 @@ export class MessageDispatcher implements OnApplicationShutdown {
   private readonly outcomes: GroupCommit<Outcome, DispatchResult>;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly repo: MessageRepository,
     private readonly gate: ConsentGate,
     private readonly senders: ChannelSenders,
@@ -54,8 +54,11 @@ export class MessageDispatcher implements OnApplicationShutdown {
     this.claims = new GroupCommit<MessageRef, ClaimResult>(db, (tx, b) => this.claim(tx, b), {
       limits,
     });
+    // One outcome batch at a time: every batch appends to the tenant's stream, whose row lock the
+    // API's acceptances also wait for; fewer, larger batches hold it less often.
     this.outcomes = new GroupCommit<Outcome, DispatchResult>(db, (tx, b) => this.record(tx, b), {
       limits,
+      maxInFlight: 1,
     });
   }
 
@@ -137,7 +140,9 @@ export class MessageDispatcher implements OnApplicationShutdown {
   private async claim(tx: Tx, refs: MessageRef[]): Promise<ClaimResult[]> {
     const now = this.clock.now();
     const owed = (await this.repo.lockMany(tx, refs, true)).filter((m) => isOwed(m, now));
-    const decisions = await this.gate.checkMany(tx, owed);
+    // The gate reads through the pool, not the claim's transaction: under READ COMMITTED it sees
+    // the same data, and a failed read cannot abort the claim (no savepoint round trips).
+    const decisions = await this.gate.checkMany(this.db, owed);
     const claimed = new Map<string, ClaimResult>();
     const suppressed: SystemEvent[] = [];
     const lease = new Date(now.getTime() + this.config.MESSAGE_SEND_LEASE_MS).toISOString();

@@ -96,9 +96,10 @@ export class MessageService implements OnApplicationShutdown {
    */
   private async write(tx: Tx, batch: Acceptance[]): Promise<(Message | Error)[]> {
     const now = this.clock.now();
-    // One gate read for the batch; the worker checks again, inside its claim, just before it sends.
+    // One gate read for the batch, through the pool (a failed read cannot abort the unit of work);
+    // the worker checks again, when it claims the message, just before it sends.
     const decisions = await this.gate.checkMany(
-      tx,
+      this.db,
       batch.map(({ tenantId, req }) => ({ tenantId, ...req })),
     );
     const composed = batch.map((a, i) =>
