@@ -34,6 +34,9 @@ describe('a Redis Cluster that loses every key mid-run', () => {
         REDIS_CLUSTER_NODES: redisClusterNodes(),
         WEBHOOK_ALLOW_HTTP: 'true',
         WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+        // Deliveries whose jobs the flush lost are re-queued 2 s past due, not 20 s (the default).
+        WEBHOOK_SWEEP_GRACE_MS: '2000',
+        WEBHOOK_SWEEP_EVERY_MS: '500',
       },
     });
     tenant = await ll.createTenant('flushed');

@@ -1,10 +1,19 @@
-import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SCOPES, Scope, UUID_PATTERN } from '@app/platform';
-import { CliModule } from './cli.module';
+// Single modules, not the @app/platform barrel: this file is loaded for every command, --help too.
+import { SCOPES, Scope } from '@app/platform/http/scopes';
+import { UUID_PATTERN } from '@app/platform/time/clock';
+
+/*
+ * Start-up cost: the CLI's modules fall in two parts. This file, program.ts and commands/ declare
+ * the commands and parse their arguments; they load only commander, Node and small constant modules
+ * (no Nest, no lib barrel, no database driver), so --help, --version, usage errors and
+ * `keys generate` answer at once. What a command does lives in actions/<group>.ts, which may load
+ * anything (app-context.ts boots the Nest application) and is imported only when the command runs,
+ * through lazyAction(). Dynamic imports use relative paths: the build rewrites @app/* aliases in
+ * static imports only.
+ */
 
 /**
  * Exit codes: 0 done (for `audit verify`: intact); 1 failed (`audit verify`: the chain is
@@ -22,13 +31,17 @@ export class CliError extends Error {
   }
 }
 
-export async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'] });
-  try {
-    return await work(app);
-  } finally {
-    await app.close();
-  }
+/**
+ * The action `name` of the module `load` imports (an actions/ module), loaded when the command
+ * runs: e.g. `.action(lazyAction(() => import('../actions/tenant.js'), 'list'))`.
+ */
+export function lazyAction<M extends Record<K, (...args: never[]) => unknown>, K extends keyof M>(
+  load: () => Promise<M>,
+  name: K,
+): (...args: Parameters<M[K]>) => Promise<void> {
+  return async (...args) => {
+    await (await load())[name](...args);
+  };
 }
 
 export function printJson(value: unknown): void {

@@ -1,4 +1,5 @@
-import { Scope, SCOPES } from '@app/platform';
+// Not the @app/platform barrel: the CLI reads ROLES to parse --role without loading Nest.
+import { Scope, SCOPES } from '@app/platform/http/scopes';
 
 /** What a person can be in a tenant. */
 export const ROLES = ['owner', 'admin', 'approver', 'member', 'viewer'] as const;

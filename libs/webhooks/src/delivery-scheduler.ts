@@ -1,11 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Database, JobIds, QueueName, QueueRegistry } from '@app/platform';
+import { Database, JobIds, LedgerlineConfig, QueueName, QueueRegistry } from '@app/platform';
 import { DueDelivery } from './delivery';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
-
-export const SWEEP_EVERY_MS = 5000;
-// A backlog in Redis is normal; only work overdue this long is presumed lost (flush, crash).
-const SWEEP_GRACE_MS = 20000;
 
 /**
  * Puts delivery attempts on the queue. Job ids are deterministic per attempt and cause, so
@@ -19,6 +15,7 @@ export class DeliveryScheduler {
     private readonly queues: QueueRegistry,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly db: Database,
+    readonly config: LedgerlineConfig,
   ) {}
 
   /** cause: 'a' automatic, 'm' manual (retry, enable, recover), 's…' sweeper. */
@@ -45,8 +42,9 @@ export class DeliveryScheduler {
   }
 
   async sweep(): Promise<number> {
-    const overdue = await this.deliveries.overdue(SWEEP_GRACE_MS, 1000);
-    await this.enqueue(overdue, `s${Math.floor(Date.now() / SWEEP_EVERY_MS)}`);
+    // A backlog in Redis is normal; only work overdue this long is presumed lost (flush, crash).
+    const overdue = await this.deliveries.overdue(this.config.WEBHOOK_SWEEP_GRACE_MS, 1000);
+    await this.enqueue(overdue, `s${Math.floor(Date.now() / this.config.WEBHOOK_SWEEP_EVERY_MS)}`);
     return overdue.length;
   }
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { Scope } from '@app/platform';
-import { ApiKeyService, TenantRepository } from '@app/identity';
-import { CliError, EXIT, printJson, scopesArg, uuidArg, withApp } from '../cli-support';
+import { lazyAction, scopesArg, uuidArg } from '../cli-support';
+
+const actions = () => import('../actions/key.js');
 
 export function registerKey(program: Command): void {
   const key = program.command('key').description("manage a tenant's API keys without the API");
@@ -17,13 +17,5 @@ export function registerKey(program: Command): void {
       scopesArg,
     )
     .option('--name <name>', "the key's name", 'operator')
-    .action(async (opts: { tenant: string; scopes: Scope[]; name: string }) => {
-      const created = await withApp(async (app) => {
-        if (!(await app.get(TenantRepository).exists(opts.tenant))) {
-          throw new CliError(`unknown tenant ${opts.tenant}`, EXIT.usage);
-        }
-        return app.get(ApiKeyService).createByOperator(opts.tenant, opts.name, opts.scopes);
-      });
-      printJson({ id: created.id, key: created.key, scopes: created.scopes });
-    });
+    .action(lazyAction(actions, 'create'));
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { TenantRepository, TenantService } from '@app/identity';
-import { printJson, withApp } from '../cli-support';
+import { lazyAction } from '../cli-support';
+
+const actions = () => import('../actions/tenant.js');
 
 export function registerTenant(program: Command): void {
   const tenant = program.command('tenant').description('create and list tenants');
@@ -8,22 +9,14 @@ export function registerTenant(program: Command): void {
     .command('create')
     .description('create a tenant; prints {"tenantId","apiKey"} (an admin key, all scopes)')
     .requiredOption('--name <name>', "the tenant's name")
-    .action(async (opts: { name: string }) => {
-      const result = await withApp((app) => app.get(TenantService).create(opts.name));
-      printJson({ tenantId: result.tenantId, apiKey: result.apiKey.key });
-    });
+    .action(lazyAction(actions, 'create'));
   tenant
     .command('bootstrap')
     .description('create the first tenant if there is none yet (prints its key only then)')
     .option('--name <name>', "the tenant's name", 'default')
-    .action(async (opts: { name: string }) => {
-      const result = await withApp((app) => app.get(TenantService).createFirst(opts.name));
-      if (!result) return;
-      process.stderr.write('First tenant created. Its admin API key is shown only this once:\n');
-      printJson({ tenantId: result.tenantId, apiKey: result.apiKey.key });
-    });
+    .action(lazyAction(actions, 'bootstrap'));
   tenant
     .command('list')
     .description('every tenant as JSON: [{"tenantId","name","createdAt"}], oldest first')
-    .action(async () => printJson(await withApp((app) => app.get(TenantRepository).list())));
+    .action(lazyAction(actions, 'list'));
 }

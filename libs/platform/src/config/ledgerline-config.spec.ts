@@ -7,6 +7,8 @@ describe('loadConfig', () => {
     expect(config.QUEUE_PREFIX).toBe('ledgerline');
     expect(config.WEBHOOK_DISABLE_AFTER_FAILURES).toBe(15);
     expect(config.WEBHOOK_ALLOW_HTTP).toBe(false);
+    expect(config.WEBHOOK_SWEEP_GRACE_MS).toBe(20000);
+    expect(config.WEBHOOK_SWEEP_EVERY_MS).toBe(5000);
   });
 
   it('parses numbers, booleans and lists', () => {
@@ -18,6 +20,8 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(8080);
     expect(config.WEBHOOK_ALLOW_HTTP).toBe(true);
     expect(config.WEBHOOK_ALLOWED_CIDRS).toEqual(['127.0.0.1/32', '::1/128']);
+    const sweeper = loadConfig({ WEBHOOK_SWEEP_GRACE_MS: '1000', WEBHOOK_SWEEP_EVERY_MS: '100' });
+    expect([sweeper.WEBHOOK_SWEEP_GRACE_MS, sweeper.WEBHOOK_SWEEP_EVERY_MS]).toEqual([1000, 100]);
   });
 
   it.each([
@@ -28,6 +32,10 @@ describe('loadConfig', () => {
     ['QUEUE_PREFIX', 'a:b'],
     ['NODE_ENV', 'staging'],
     ['WEBHOOK_RETRY_SCHEDULE', 'soon'],
+    ['WEBHOOK_SWEEP_GRACE_MS', '999'],
+    ['WEBHOOK_SWEEP_GRACE_MS', '2s'],
+    ['WEBHOOK_SWEEP_EVERY_MS', '99'],
+    ['WEBHOOK_SWEEP_EVERY_MS', '0.5'],
     ['WEBHOOK_ALLOWED_CIDRS', 'everything'],
     ['WEBHOOK_ALLOWED_CIDRS', '300.1.1.1/99'],
     ['METRICS_ALLOWED_CIDRS', '300.1.1.1/99'],

@@ -151,6 +151,22 @@ export class LedgerlineConfig {
   @Min(0)
   WEBHOOK_SECRET_OVERLAP_SECONDS = 86400;
 
+  /**
+   * The worker's sweeper re-queues a pending delivery once it is this long past due: its job is
+   * presumed lost (a Redis flush, a crash, a lease that ran out). A younger backlog in Redis is
+   * normal and left alone. Lower: lost work is found sooner, a long queue is swept more often.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  WEBHOOK_SWEEP_GRACE_MS = 20000;
+
+  /** How often that sweeper looks. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  WEBHOOK_SWEEP_EVERY_MS = 5000;
+
   @Transform(toList)
   @IsCidrList()
   METRICS_ALLOWED_CIDRS: string[] = [];

@@ -8,20 +8,10 @@ import {
 } from '@nestjs/common';
 import { UUID_PATTERN } from '../time/clock';
 import { DomainError } from './domain-error';
+import type { Scope } from './scopes';
 
-export const SCOPES = [
-  'events:write',
-  'events:read',
-  'audit:read',
-  'webhooks:manage',
-  'ai-actions:submit',
-  'ai-actions:decide',
-  'contacts:read',
-  'contacts:write',
-  'messages:send',
-  'admin',
-] as const;
-export type Scope = (typeof SCOPES)[number];
+// In a module of their own (no Nest): the CLI parses --scopes without loading the framework.
+export { SCOPES, type Scope } from './scopes';
 
 /** Who is calling: set by the API-key guard, read by controllers. */
 export interface AuthContext {
