@@ -30,7 +30,7 @@ async function closedLoop(seconds, clients, once) {
 }
 
 async function main() {
-  const stack = await new Stack().start();
+  const stack = await new Stack().start({ worker: false });
   const agent = new Agent({ connections: CLIENTS, keepAliveTimeout: 30000 });
   const headers = {
     'content-type': 'application/json',
@@ -61,10 +61,22 @@ async function main() {
         body(i),
       ]),
     );
-    const apiRate = await closedLoop(SECONDS, CLIENTS, (i) =>
+    // The API's acceptance alone (the worker stopped, as a deployment with workers on other
+    // machines sees it), then with the worker on this machine's two cores too, auditing the
+    // `main` and `ai` chains as the actions arrive.
+    const stopped = await closedLoop(SECONDS, CLIENTS, (i) =>
       call('POST', '/v1/ai-actions', body(i)),
     );
-    report('ai_submissions_50_clients', apiRate, 'actions/s', rawRate, { clients: CLIENTS });
+    report('ai_submissions_50_clients.worker_stopped', stopped, 'actions/s', rawRate, {
+      clients: CLIENTS,
+    });
+    await stack.startWorker();
+    const running = await closedLoop(SECONDS, CLIENTS, (i) =>
+      call('POST', '/v1/ai-actions', body(i)),
+    );
+    report('ai_submissions_50_clients.worker_running', running, 'actions/s', rawRate, {
+      clients: CLIENTS,
+    });
 
     // Submit → visible in the pending queue (the projection commits with the submission).
     const visible = [];
