@@ -26,6 +26,8 @@ describe('webhook delivery through a receiver outage, a worker crash and a Redis
         WEBHOOK_TIMEOUT_MS: '2000',
         WEBHOOK_SWEEP_GRACE_MS: String(SWEEP_GRACE_MS),
         WEBHOOK_SWEEP_EVERY_MS: '500',
+        // The killed worker's claimed deliveries come back after 2 s + 3 s, not 2 s + 30 s.
+        WEBHOOK_LEASE_MARGIN_MS: '3000',
       },
     });
     tenant = await ll.createTenant('outage');

@@ -52,7 +52,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
     private readonly ids: IdGenerator,
     private readonly metrics: Metrics,
   ) {
-    this.leaseMs = config.WEBHOOK_TIMEOUT_MS + 30000;
+    this.leaseMs = config.WEBHOOK_TIMEOUT_MS + config.WEBHOOK_LEASE_MARGIN_MS;
     this.slowLane.serve(this.leaseMs, (claimed) => this.deliverInSlowLane(claimed));
   }
 

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     expect(config.WEBHOOK_ALLOW_HTTP).toBe(false);
     expect(config.WEBHOOK_SWEEP_GRACE_MS).toBe(20000);
     expect(config.WEBHOOK_SWEEP_EVERY_MS).toBe(5000);
+    expect(config.WEBHOOK_LEASE_MARGIN_MS).toBe(30000);
   });
 
   it('parses numbers, booleans and lists', () => {
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
     ['WEBHOOK_SWEEP_GRACE_MS', '2s'],
     ['WEBHOOK_SWEEP_EVERY_MS', '99'],
     ['WEBHOOK_SWEEP_EVERY_MS', '0.5'],
+    ['WEBHOOK_LEASE_MARGIN_MS', '999'],
     ['WEBHOOK_ALLOWED_CIDRS', 'everything'],
     ['WEBHOOK_ALLOWED_CIDRS', '300.1.1.1/99'],
     ['METRICS_ALLOWED_CIDRS', '300.1.1.1/99'],

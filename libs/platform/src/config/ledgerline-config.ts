@@ -167,6 +167,16 @@ export class LedgerlineConfig {
   @Min(100)
   WEBHOOK_SWEEP_EVERY_MS = 5000;
 
+  /**
+   * A claimed delivery stays leased to its worker for WEBHOOK_TIMEOUT_MS plus this margin: a
+   * worker that dies mid-delivery leaves it to another once the lease runs out. The margin covers
+   * recording the attempt after the receiver answered; lower only where workers are never slow.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  WEBHOOK_LEASE_MARGIN_MS = 30000;
+
   @Transform(toList)
   @IsCidrList()
   METRICS_ALLOWED_CIDRS: string[] = [];
