@@ -13,7 +13,7 @@ command -v chromium >/dev/null || {
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
   else sudo apt-get install -y -qq chromium >/dev/null; fi
 }
-npx jest --config jest.config.js --silent --coverage
+npx jest --config jest.config.js --silent --coverage --maxWorkers=2
 node test/tools/coverage-by-lib.js
 npx jest --config test/jest-medium.config.js --runInBand
 # The cluster suites (test/cluster.e2e-spec.ts, test/faults/cluster.fault-spec.ts) run on a local
