@@ -23,12 +23,38 @@ export interface ActionRef {
   id: string;
 }
 
+type NewStep = { action: AiAction; step: ActionStep };
+
+/** Appends steps given as a JSON array (`stepRows`) in parameter `param`. */
+const APPEND_STEPS = (param: string) => `
+  INSERT INTO ai_action_steps (tenant_id, action_id, seq, kind, at, principal_type, principal_id,
+                               revision, step)
+  SELECT s.tenant_id, s.action_id, s.seq, s.kind, s.at, s.principal_type, s.principal_id,
+         s.revision, s.step
+  FROM jsonb_to_recordset(${param}::jsonb) AS s(tenant_id uuid, action_id uuid, seq int,
+       kind text, at timestamptz, principal_type text, principal_id text, revision int, step jsonb)`;
+
+const stepRows = (steps: NewStep[]) =>
+  JSON.stringify(
+    steps.map(({ action, step: s }) => ({
+      tenant_id: action.submission.tenantId,
+      action_id: action.id,
+      seq: s.seq,
+      kind: s.kind,
+      at: s.at,
+      principal_type: s.principal?.type ?? null,
+      principal_id: s.principal?.id ?? null,
+      revision: s.revision,
+      step: s,
+    })),
+  );
+
 /** The queue table (a projection) and each action's append-only steps. */
 @Injectable()
 export class AiActionRepository {
   constructor(private readonly db: Database) {}
 
-  /** Inserts new actions' projections and their first steps, two statements for any number. */
+  /** Inserts new actions' projections and their first steps, one statement for any number. */
   async insert(tx: Tx, ...actions: AiAction[]): Promise<void> {
     if (!actions.length) return;
     const rows = actions.map((action) => {
@@ -47,20 +73,22 @@ export class AiActionRepository {
         expires_at: view.expiresAt,
       };
     });
+    // One statement: the steps' foreign key is checked at its end, when the projections exist.
     await tx.query(
-      `INSERT INTO ai_actions (tenant_id, id, type, agent_id, risk, status, auto_approved, version,
-                               view, created_at, expires_at, updated_at)
-       SELECT r.tenant_id, r.id, r.type, r.agent_id, r.risk, r.status, r.auto_approved, r.version,
-              r.view, r.created_at, r.expires_at, r.created_at
-       FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id uuid, id uuid, type text, agent_id text,
-            risk text, status text, auto_approved boolean, version int, view jsonb,
-            created_at timestamptz, expires_at timestamptz)`,
-      [JSON.stringify(rows)],
+      `WITH projections AS (
+         INSERT INTO ai_actions (tenant_id, id, type, agent_id, risk, status, auto_approved,
+                                 version, view, created_at, expires_at, updated_at)
+         SELECT r.tenant_id, r.id, r.type, r.agent_id, r.risk, r.status, r.auto_approved,
+                r.version, r.view, r.created_at, r.expires_at, r.created_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id uuid, id uuid, type text,
+              agent_id text, risk text, status text, auto_approved boolean, version int,
+              view jsonb, created_at timestamptz, expires_at timestamptz))
+       ${APPEND_STEPS('$2')}`,
+      [
+        JSON.stringify(rows),
+        stepRows(actions.flatMap((a) => a.newSteps.map((step) => ({ action: a, step })))),
+      ],
       'ai_action_insert_many',
-    );
-    await this.appendSteps(
-      tx,
-      actions.flatMap((a) => a.newSteps.map((step) => ({ action: a, step }))),
     );
   }
 
@@ -109,32 +137,9 @@ export class AiActionRepository {
     );
   }
 
-  private async appendSteps(tx: Tx, steps: { action: AiAction; step: ActionStep }[]) {
+  private async appendSteps(tx: Tx, steps: NewStep[]) {
     if (!steps.length) return;
-    await tx.query(
-      `INSERT INTO ai_action_steps (tenant_id, action_id, seq, kind, at, principal_type,
-                                    principal_id, revision, step)
-       SELECT s.tenant_id, s.action_id, s.seq, s.kind, s.at, s.principal_type, s.principal_id,
-              s.revision, s.step
-       FROM jsonb_to_recordset($1::jsonb) AS s(tenant_id uuid, action_id uuid, seq int, kind text,
-            at timestamptz, principal_type text, principal_id text, revision int, step jsonb)`,
-      [
-        JSON.stringify(
-          steps.map(({ action, step: s }) => ({
-            tenant_id: action.submission.tenantId,
-            action_id: action.id,
-            seq: s.seq,
-            kind: s.kind,
-            at: s.at,
-            principal_type: s.principal?.type ?? null,
-            principal_id: s.principal?.id ?? null,
-            revision: s.revision,
-            step: s,
-          })),
-        ),
-      ],
-      'ai_action_steps_append_many',
-    );
+    await tx.query(APPEND_STEPS('$1'), [stepRows(steps)], 'ai_action_steps_append_many');
   }
 
   async findView(tenantId: string, id: string): Promise<AiActionView | null> {
