@@ -281,7 +281,10 @@ describe('console in the browser', () => {
     const { context, page } = await openPage(browser);
     const kb = page.keyboard;
     await page.goto(`${ll.baseUrl}/console/login`);
-    // The Email field has focus on arrival.
+    // The Email field has focus on arrival (autofocus may land just after "load" on a busy
+    // machine: typing before it did lost the first characters).
+    const email = await page.getByLabel('Email').elementHandle();
+    await page.waitForFunction((el) => document.activeElement === el, email);
     await kb.type(alice.email);
     await kb.press('Tab');
     await kb.type(alice.password);
