@@ -130,7 +130,7 @@ async function emailBench(stack, sink) {
   const transport = createTransport({
     url: `smtp://127.0.0.1:${sink.port}`,
     pool: true,
-    maxConnections: 5,
+    maxConnections: 10, // SMTP_POOL_SIZE's default
   });
   let next = 0;
   const rawStart = Date.now();

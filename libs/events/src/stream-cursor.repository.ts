@@ -20,15 +20,27 @@ export class StreamCursorRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Creates the cursor at 0 if missing, then locks it with SKIP LOCKED: null when another job
-   * holds it. The head is read in the same statement, before the consumer looks for work.
+   * Locks the cursor with SKIP LOCKED, creating it at 0 first if missing: null when another job
+   * holds it. The head is read in the same statement, before the consumer looks for work. The
+   * insert runs only when the lock finds no row (a new cursor, or one held elsewhere): before,
+   * every pass paid a round trip and a speculative insertion for it.
    */
   async lock(tx: Tx, tenantId: string, consumer: string): Promise<LockedCursor | null> {
+    const locked = await this.lockExisting(tx, tenantId, consumer);
+    if (locked) return locked;
     await tx.query(
       `INSERT INTO stream_cursors (tenant_id, consumer) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
       [tenantId, consumer],
       'stream_cursor_ensure',
     );
+    return this.lockExisting(tx, tenantId, consumer);
+  }
+
+  private async lockExisting(
+    tx: Tx,
+    tenantId: string,
+    consumer: string,
+  ): Promise<LockedCursor | null> {
     const [row] = await tx.query<{ position: number; head: number | null }>(
       `SELECT c.position, s.position AS head FROM stream_cursors c
        LEFT JOIN tenant_streams s ON s.tenant_id = c.tenant_id

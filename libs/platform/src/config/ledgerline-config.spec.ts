@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(config.WEBHOOK_SWEEP_GRACE_MS).toBe(20000);
     expect(config.WEBHOOK_SWEEP_EVERY_MS).toBe(5000);
     expect(config.WEBHOOK_LEASE_MARGIN_MS).toBe(30000);
+    expect(config.SMTP_POOL_SIZE).toBe(10);
   });
 
   it('parses numbers, booleans and lists', () => {
@@ -23,6 +24,7 @@ describe('loadConfig', () => {
     expect(config.WEBHOOK_ALLOWED_CIDRS).toEqual(['127.0.0.1/32', '::1/128']);
     const sweeper = loadConfig({ WEBHOOK_SWEEP_GRACE_MS: '1000', WEBHOOK_SWEEP_EVERY_MS: '100' });
     expect([sweeper.WEBHOOK_SWEEP_GRACE_MS, sweeper.WEBHOOK_SWEEP_EVERY_MS]).toEqual([1000, 100]);
+    expect(loadConfig({ SMTP_POOL_SIZE: '3' }).SMTP_POOL_SIZE).toBe(3);
   });
 
   it.each([
@@ -38,6 +40,7 @@ describe('loadConfig', () => {
     ['WEBHOOK_SWEEP_EVERY_MS', '99'],
     ['WEBHOOK_SWEEP_EVERY_MS', '0.5'],
     ['WEBHOOK_LEASE_MARGIN_MS', '999'],
+    ['SMTP_POOL_SIZE', '0'],
     ['WEBHOOK_ALLOWED_CIDRS', 'everything'],
     ['WEBHOOK_ALLOWED_CIDRS', '300.1.1.1/99'],
     ['METRICS_ALLOWED_CIDRS', '300.1.1.1/99'],

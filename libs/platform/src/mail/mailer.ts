@@ -80,7 +80,7 @@ export class Mailer implements OnModuleDestroy {
     this.transport ??= createTransport({
       url: this.config.SMTP_URL,
       pool: true,
-      maxConnections: 5,
+      maxConnections: this.config.SMTP_POOL_SIZE,
       connectionTimeout: 10_000,
       socketTimeout: 30_000,
     });
