@@ -12,10 +12,10 @@ import {
   Auth,
   AuthContext,
   decodeCursor,
-  decodeIdCursor,
   DomainError,
   encodeCursor,
   PageQuery,
+  pageById,
   registerFastPath,
   Scoped,
   toPage,
@@ -65,19 +65,10 @@ export class AiActionsController {
   @ApiOperation({ summary: 'List actions, oldest first' })
   @ApiPage(AiActionDto)
   @ApiProblems([400])
-  async list(@Auth() auth: AuthContext, @Query() q: ActionsQuery) {
+  list(@Auth() auth: AuthContext, @Query() q: ActionsQuery) {
     const { status, risk, type, agentId } = q;
-    const rows = await this.actions.list(
-      auth.tenantId,
-      { status, risk, type, agentId },
-      decodeIdCursor(q.cursor),
-      q.limit + 1,
-    );
-    return toPage(
-      rows,
-      q.limit,
-      (r) => r,
-      (r) => encodeCursor({ id: r.id }),
+    return pageById(q, (afterId, limit) =>
+      this.actions.list(auth.tenantId, { status, risk, type, agentId }, afterId, limit),
     );
   }
 

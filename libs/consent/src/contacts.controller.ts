@@ -12,11 +12,9 @@ import {
   ApiProblems,
   Auth,
   AuthContext,
-  decodeIdCursor,
-  encodeCursor,
   PageQuery,
+  pageById,
   Scoped,
-  toPage,
   UuidParam,
 } from '@app/platform';
 import { ConsentService } from './consent.service';
@@ -66,17 +64,9 @@ export class ContactsController {
   @ApiOperation({ summary: 'List contacts' })
   @ApiPage(ContactDto)
   @ApiProblems([400])
-  async list(@Auth() auth: AuthContext, @Query() q: PageQuery) {
-    const rows = await this.consent.listContacts(
-      auth.tenantId,
-      decodeIdCursor(q.cursor),
-      q.limit + 1,
-    );
-    return toPage(
-      rows,
-      q.limit,
-      (r) => r,
-      (r) => encodeCursor({ id: r.id }),
+  list(@Auth() auth: AuthContext, @Query() q: PageQuery) {
+    return pageById(q, (afterId, limit) =>
+      this.consent.listContacts(auth.tenantId, afterId, limit),
     );
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Tx } from '@app/platform';
+import { EventEraser } from '@app/events';
+import { Tx } from '@app/platform';
 import { ErasureParticipant } from './erasure-registry';
 
 const ERASED = '[erased]';
@@ -98,67 +99,33 @@ export function eraseSubject(subject: string, t: ErasureTargets): string {
 /**
  * Raw events (the event store) that hold personal data: erasure rewrites the ones that name a
  * contact, retention deletes old ones. The audit chains hold only redacted copies and never
- * change. (The event store belongs to the events capability; these two statements are the only
- * writes to it from here, kept in this one repository.)
+ * change. The events capability changes its table; this participant says what is erased.
  */
 @Injectable()
 export class RawEventEraser implements ErasureParticipant {
   readonly name = 'events';
   readonly retention = 'events' as const;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly events: EventEraser) {}
 
   /**
-   * Finds the tenant's events whose text may name the contact (a cheap, generous filter:
-   * an email or other identifier as text, a phone's digits), then rewrites each in
-   * TypeScript with {@link eraseJson}: only whole string values (and email addresses inside
-   * strings) are replaced, never text inside the JSON, so no other value can be damaged.
+   * Rewrites the tenant's events that may name the contact with {@link eraseJson}: only whole
+   * string values (and email addresses inside strings) are replaced, never text inside the
+   * JSON, so no other value can be damaged.
    */
-  async erase(tx: Tx, tenantId: string, _contactId: string, targets: ErasureTargets) {
-    const needles = [...targets.emails, ...targets.exact].map((s) => s.toLowerCase());
-    if (!needles.length && !targets.phones.length) return 0;
-    const rows: { id: string; data: unknown; subject: string | null }[] = await tx.query(
-      `SELECT id, data, subject FROM events
-       WHERE tenant_id = $1
-         AND (EXISTS (SELECT 1 FROM unnest($2::text[]) n
-                      WHERE strpos(lower(data::text), n) > 0 OR strpos(lower(coalesce(subject, '')), n) > 0)
-              OR (cardinality($3::text[]) > 0 AND EXISTS (
-                    SELECT 1 FROM unnest($3::text[]) p
-                    WHERE strpos(regexp_replace(data::text || ' ' || coalesce(subject, ''), '[^0-9]', '', 'g'),
-                                 p) > 0)))
-       FOR UPDATE`,
-      [tenantId, needles, targets.phones],
-    );
-    let changed = 0;
-    for (const row of rows) {
-      const data = eraseJson(row.data, targets);
-      const subject = row.subject === null ? null : eraseSubject(row.subject, targets);
-      if (data === row.data && subject === row.subject) continue;
-      await tx.query(
-        `UPDATE events SET data = $3::jsonb, subject = $4 WHERE tenant_id = $1 AND id = $2`,
-        [tenantId, row.id, JSON.stringify(data), subject],
-      );
-      changed++;
-    }
-    return changed;
+  erase(tx: Tx, tenantId: string, _contactId: string, targets: ErasureTargets) {
+    const mentions = {
+      text: [...targets.emails, ...targets.exact].map((s) => s.toLowerCase()),
+      digits: targets.phones,
+    };
+    return this.events.rewriteMentioning(tx, tenantId, mentions, (event) => ({
+      data: eraseJson(event.data, targets),
+      subject: event.subject === null ? null : eraseSubject(event.subject, targets),
+    }));
   }
 
-  /**
-   * Deletes a tenant's raw events received before `before` that every consumer has processed
-   * and no webhook delivery still waits for. Their audit entries stay.
-   */
-  async purgeBefore(tenantId: string, before: Date): Promise<number> {
-    const rows = await this.db.query(
-      `DELETE FROM events e
-       WHERE e.tenant_id = $1 AND e.received_at < $2
-         AND e.position <= (SELECT coalesce(min(position), 0) FROM stream_cursors c
-                            WHERE c.tenant_id = $1)
-         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
-                         WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id
-                           AND d.status IN ('pending', 'waiting'))
-       RETURNING e.id`,
-      [tenantId, before],
-    );
-    return rows.length;
+  /** Deletes raw events past retention that nothing waits for any more (audit entries stay). */
+  purgeBefore(tenantId: string, before: Date): Promise<number> {
+    return this.events.purgeProcessedBefore(tenantId, before);
   }
 }

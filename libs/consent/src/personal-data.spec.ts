@@ -1,4 +1,11 @@
-import { eraseJson, eraseSubject, erasureTargets } from './personal-data.repository';
+import type { ErasableEvent, EventEraser } from '@app/events';
+import type { Tx } from '@app/platform';
+import {
+  eraseJson,
+  eraseSubject,
+  erasureTargets,
+  RawEventEraser,
+} from './personal-data.repository';
 
 describe('erasure of raw event data', () => {
   const t = erasureTargets(['Ann.Lee@Example.org'], ['+49 151 1234 5678'], ['123', '1 Main St']);
@@ -52,5 +59,29 @@ describe('erasure of raw event data', () => {
     expect(eraseSubject('customer/123', t)).toBe('customer/[erased]');
     expect(eraseSubject('customer/1234', t)).toBe('customer/1234');
     expect(eraseSubject('customer/ann.lee@example.org/x', t)).toBe('customer/[erased]/x');
+  });
+
+  it('asks the events capability for the targets as lower-cased text and digits', async () => {
+    const rewriteMentioning = jest.fn(async () => 1);
+    const eraser = new RawEventEraser({ rewriteMentioning } as unknown as EventEraser);
+    const tx = {} as Tx;
+    expect(await eraser.erase(tx, 'tenant', 'contact', t)).toBe(1);
+    expect(rewriteMentioning).toHaveBeenCalledWith(
+      tx,
+      'tenant',
+      { text: ['ann.lee@example.org', '123', '1 main st'], digits: ['4915112345678'] },
+      expect.any(Function),
+    );
+    const rewrite = (rewriteMentioning.mock.calls[0] as unknown[])[3] as (
+      e: ErasableEvent,
+    ) => ErasableEvent;
+    expect(rewrite({ data: { id: '123' }, subject: 'customer/123' })).toEqual({
+      data: { id: '[erased]' },
+      subject: 'customer/[erased]',
+    });
+    const untouched = { data: { a: 1 }, subject: null };
+    const same = rewrite(untouched);
+    expect(same.data).toBe(untouched.data);
+    expect(same.subject).toBeNull();
   });
 });

@@ -39,6 +39,15 @@ type Form = Record<string, string | undefined>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/**
+ * The id a console path names, lower-cased. Anything but a UUID cannot name a `what`, so it is
+ * answered as a missing one (404) before any query.
+ */
+function pathId(id: string, what: string): string {
+  if (!UUID_PATTERN.test(id)) throw DomainError.notFound(what);
+  return id.toLowerCase();
+}
+
 function pageUser(s: SessionAuth): PageUser {
   const can = (scope: Scope) => grants(s.scopes, [scope]);
   return {
@@ -193,8 +202,7 @@ export class ConsoleController {
   ) {
     const s = this.signedIn(req, reply);
     if (!s) return;
-    if (!UUID_PATTERN.test(id)) throw DomainError.notFound('AI action');
-    const detail = await this.actions.get(s.tenantId, id.toLowerCase());
+    const detail = await this.actions.get(s.tenantId, pathId(id, 'AI action'));
     const decided = str(q.decided);
     const state: ActionPageState = {
       decided: decided === 'approve' || decided === 'reject' ? decided : undefined,
@@ -215,8 +223,7 @@ export class ConsoleController {
   ) {
     const s = this.signedIn(req, reply);
     if (!s) return;
-    if (!UUID_PATTERN.test(id)) throw DomainError.notFound('AI action');
-    const actionId = id.toLowerCase();
+    const actionId = pathId(id, 'AI action');
     this.require(s, 'ai-actions:decide');
     const decision = str(form?.decision);
     const reason = str(form?.reason)?.trim() || undefined;
@@ -317,9 +324,9 @@ export class ConsoleController {
     const s = this.signedIn(req, reply);
     if (!s) return;
     this.require(s, 'webhooks:manage');
-    if (!UUID_PATTERN.test(id)) throw DomainError.notFound('Webhook endpoint');
+    const endpointId = pathId(id, 'Webhook endpoint');
     const auth = authContextOf(s);
-    const endpoint = await this.endpoints.get(auth, id.toLowerCase());
+    const endpoint = await this.endpoints.get(auth, endpointId);
     const page = await this.deliveries.list(auth, endpoint.id, undefined, null, 20);
     const done = str(q.done);
     const message =
@@ -336,8 +343,7 @@ export class ConsoleController {
     const s = this.signedIn(req, reply);
     if (!s) return;
     this.require(s, 'webhooks:manage');
-    if (!UUID_PATTERN.test(id)) throw DomainError.notFound('Webhook endpoint');
-    const endpointId = id.toLowerCase();
+    const endpointId = pathId(id, 'Webhook endpoint');
     await this.endpoints.enable(authContextOf(s), endpointId);
     await this.deliveries.enqueueDue(s.tenantId, endpointId);
     void reply
@@ -356,14 +362,13 @@ export class ConsoleController {
     const s = this.signedIn(req, reply);
     if (!s) return;
     this.require(s, 'webhooks:manage');
-    if (!UUID_PATTERN.test(id)) throw DomainError.notFound('Webhook endpoint');
+    const endpointId = pathId(id, 'Webhook endpoint');
     const raw = str(form?.since) ?? '';
     // datetime-local sends "YYYY-MM-DDTHH:MM" (taken as UTC); a full timestamp is accepted too.
     const since = new Date(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(raw) ? `${raw}:00Z` : raw);
     if (!raw || Number.isNaN(since.getTime()) || raw.length > 40) {
       throw DomainError.invalid('since', 'must be a date and time');
     }
-    const endpointId = id.toLowerCase();
     const result = (await this.deliveries.recover(authContextOf(s), endpointId, since)) as {
       resent?: number;
       created?: number;

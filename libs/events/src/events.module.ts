@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { EventEraser } from './event-eraser';
 import { EventIngestor } from './event-ingestor';
 import { EventRelay } from './event-relay';
 import { EventStore } from './event-store';
@@ -21,6 +22,7 @@ import { IdempotencyKeyRepository } from './idempotency-key.repository';
     StreamConsumerDeps,
     StreamCursorRepository,
     IdempotencyKeyRepository,
+    EventEraser,
   ],
   exports: [
     EventStore,
@@ -29,6 +31,7 @@ import { IdempotencyKeyRepository } from './idempotency-key.repository';
     StreamConsumerDeps,
     StreamCursorRepository,
     IdempotencyKeyRepository,
+    EventEraser,
   ],
 })
 export class EventsModule {}

@@ -1,5 +1,6 @@
 export * from './event-types';
 export * from './event-store';
+export * from './event-eraser';
 export * from './event-reader';
 export * from './event-relay';
 export * from './event-view-registry';

@@ -8,6 +8,33 @@ export const MULTIPART_BODY_LIMIT = 16 * 1024;
 
 const POISONED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+type Fields = Record<string, string>;
+type FieldsOf = (req: FastifyRequest, body: string) => Fields | DomainError;
+
+/**
+ * A body parser for the routes under `prefixes` only: every other route takes JSON alone, so a
+ * form body there is refused (415) as if no form parser were installed.
+ */
+function formBodyParser(prefixes: string[], fieldsOf: FieldsOf) {
+  return (
+    req: FastifyRequest,
+    body: string | Buffer,
+    done: (err: Error | null, fields?: Fields) => void,
+  ) => {
+    const route = req.routeOptions.url ?? '';
+    if (!prefixes.some((p) => route.startsWith(p))) {
+      done(
+        new DomainError('unsupported_media_type', 'This route takes application/json'),
+        undefined,
+      );
+      return;
+    }
+    const fields = fieldsOf(req, typeof body === 'string' ? body : body.toString());
+    if (fields instanceof DomainError) done(fields, undefined);
+    else done(null, fields);
+  };
+}
+
 /**
  * `application/x-www-form-urlencoded` bodies (HTML forms, RFC 8058 one-click unsubscribe) for
  * the routes under `prefixes` only: every other route still answers such a body 415. A field
@@ -17,22 +44,16 @@ export function installFormBodyParser(fastify: FastifyInstance, prefixes: string
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (req: FastifyRequest, body: string | Buffer, done) => {
-      const route = req.routeOptions.url ?? '';
-      if (!prefixes.some((p) => route.startsWith(p))) {
-        done(
-          new DomainError('unsupported_media_type', 'This route takes application/json'),
-          undefined,
-        );
-        return;
-      }
-      const fields: Record<string, string> = {};
-      for (const [k, v] of new URLSearchParams(typeof body === 'string' ? body : body.toString())) {
-        if (k.length <= 64 && !POISONED_KEYS.has(k)) fields[k] = v;
-      }
-      done(null, fields);
-    },
+    formBodyParser(prefixes, (_req, body) => urlencodedFields(body)),
   );
+}
+
+function urlencodedFields(body: string): Fields {
+  const fields: Fields = {};
+  for (const [k, v] of new URLSearchParams(body)) {
+    if (k.length <= 64 && !POISONED_KEYS.has(k)) fields[k] = v;
+  }
+  return fields;
 }
 
 /**
@@ -44,28 +65,12 @@ export function installMultipartFieldParser(fastify: FastifyInstance, prefixes: 
   fastify.addContentTypeParser(
     'multipart/form-data',
     { parseAs: 'string', bodyLimit: MULTIPART_BODY_LIMIT },
-    (req: FastifyRequest, body: string | Buffer, done) => {
-      const route = req.routeOptions.url ?? '';
-      if (!prefixes.some((p) => route.startsWith(p))) {
-        done(
-          new DomainError('unsupported_media_type', 'This route takes application/json'),
-          undefined,
-        );
-        return;
-      }
-      const fields = parseMultipartFields(
-        String(req.headers['content-type'] ?? ''),
-        typeof body === 'string' ? body : body.toString(),
-      );
-      if (!fields) {
-        done(
-          DomainError.invalid('body', 'must be multipart/form-data with fields only'),
-          undefined,
-        );
-        return;
-      }
-      done(null, fields);
-    },
+    formBodyParser(
+      prefixes,
+      (req, body) =>
+        parseMultipartFields(String(req.headers['content-type'] ?? ''), body) ??
+        DomainError.invalid('body', 'must be multipart/form-data with fields only'),
+    ),
   );
 }
 

@@ -65,3 +65,21 @@ export function toPage<R, T>(
   const kept = more ? rows.slice(0, limit) : rows;
   return { data: kept.map(map), nextCursor: more ? cursorOf(kept[kept.length - 1]) : null };
 }
+
+/**
+ * One page of a list ordered by time-ordered ids: `rowsAfter` reads up to `limit` rows after the
+ * cursor's id (null: from the start); it is asked for one row more than the page to learn
+ * whether a next page exists.
+ */
+export async function pageById<R extends { id: string }>(
+  q: Pick<PageQuery, 'cursor' | 'limit'>,
+  rowsAfter: (afterId: string | null, limit: number) => Promise<R[]>,
+): Promise<Page<R>> {
+  const rows = await rowsAfter(decodeIdCursor(q.cursor), q.limit + 1);
+  return toPage(
+    rows,
+    q.limit,
+    (r) => r,
+    (r) => encodeCursor({ id: r.id }),
+  );
+}
