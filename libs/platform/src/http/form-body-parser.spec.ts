@@ -12,6 +12,15 @@ describe('parseMultipartFields', () => {
     ).toEqual({ 'List-Unsubscribe': 'One-Click', a: 'b' });
   });
 
+  it('drops prototype-reaching names and over-long ones, like the urlencoded parser', () => {
+    const fields = parseMultipartFields(
+      ct,
+      body(field('__proto__', 'x'), field('constructor', 'y'), field('n'.repeat(65), 'z')),
+    );
+    expect(fields).toEqual({});
+    expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
+  });
+
   it('refuses files, a missing boundary and an unterminated body', () => {
     const file =
       '------x42\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nx\r\n';

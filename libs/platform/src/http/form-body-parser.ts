@@ -50,10 +50,13 @@ export function installFormBodyParser(fastify: FastifyInstance, prefixes: string
 
 function urlencodedFields(body: string): Fields {
   const fields: Fields = {};
-  for (const [k, v] of new URLSearchParams(body)) {
-    if (k.length <= 64 && !POISONED_KEYS.has(k)) fields[k] = v;
-  }
+  for (const [k, v] of new URLSearchParams(body)) acceptField(fields, k, v);
   return fields;
+}
+
+/** One field rule for both formats: names up to 64 characters, none that reaches a prototype. */
+function acceptField(fields: Fields, name: string, value: string): void {
+  if (name.length <= 64 && !POISONED_KEYS.has(name)) fields[name] = value;
 }
 
 /**
@@ -98,7 +101,7 @@ export function parseMultipartFields(
     if (!disposition || /\bfilename\*?=/i.test(disposition[1])) return null;
     const name = /\bname="([^"]*)"/i.exec(disposition[1])?.[1];
     if (name === undefined) return null;
-    if (name.length <= 64) fields[name] = value.slice(0, 4096);
+    acceptField(fields, name, value.slice(0, 4096));
   }
   return { ...fields };
 }
