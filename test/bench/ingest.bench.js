@@ -1,6 +1,7 @@
 // Ingestion: POST /v1/events (32 clients) and POST /v1/events/batch, with the worker stopped and
 // running, against Emmett (the event store a team would pick instead, appending in-process) and
 // raw PostgreSQL inserts of the same events, all measured in alternating rounds of the same run.
+// BENCH_DEBUG=1 prints every round's figures on stderr.
 'use strict';
 const autocannon = require('autocannon');
 const { Stack, report, sampleEvent } = require('./lib');
@@ -74,8 +75,13 @@ async function interleaved(baselines, api) {
   let seconds = 0;
   const latencies = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, measure] of baselines.entries()) raw[i] += (await measure()) / ROUNDS;
+    for (const [i, measure] of baselines.entries()) {
+      const v = await measure();
+      if (process.env.BENCH_DEBUG) process.stderr.write(`round ${round} baseline ${i}: ${Math.round(v)}\n`);
+      raw[i] += v / ROUNDS;
+    }
     const r = await api();
+    if (process.env.BENCH_DEBUG) process.stderr.write(`round ${round} api: ${r.requests.average}/s\n`);
     ok += r['2xx'];
     failed += r.non2xx + r.errors;
     seconds += r.duration;
