@@ -14,10 +14,9 @@ import {
   Auth,
   AuthContext,
   decodeIdCursor,
-  encodeCursor,
   PageQuery,
+  pageById,
   Scoped,
-  toPage,
   UuidParam,
 } from '@app/platform';
 import {
@@ -64,9 +63,12 @@ export class WebhooksController {
   @ApiOperation({ summary: 'List endpoints' })
   @ApiPage(EndpointDto)
   @ApiProblems([400])
-  async list(@Auth() auth: AuthContext, @Query() q: PageQuery) {
-    const rows = await this.endpoints.list(auth, decodeIdCursor(q.cursor), q.limit + 1);
-    return toPage(rows, q.limit, toEndpointView, (r) => encodeCursor({ id: r.id }));
+  list(@Auth() auth: AuthContext, @Query() q: PageQuery) {
+    return pageById(
+      q,
+      (afterId, limit) => this.endpoints.list(auth, afterId, limit),
+      toEndpointView,
+    );
   }
 
   @Get('endpoints/:id')

@@ -69,17 +69,13 @@ export function toPage<R, T>(
 /**
  * One page of a list ordered by time-ordered ids: `rowsAfter` reads up to `limit` rows after the
  * cursor's id (null: from the start); it is asked for one row more than the page to learn
- * whether a next page exists.
+ * whether a next page exists. `map` turns a row into what the page shows.
  */
-export async function pageById<R extends { id: string }>(
+export async function pageById<R extends { id: string }, T = R>(
   q: Pick<PageQuery, 'cursor' | 'limit'>,
   rowsAfter: (afterId: string | null, limit: number) => Promise<R[]>,
-): Promise<Page<R>> {
+  map: (row: R) => T = (row) => row as unknown as T,
+): Promise<Page<T>> {
   const rows = await rowsAfter(decodeIdCursor(q.cursor), q.limit + 1);
-  return toPage(
-    rows,
-    q.limit,
-    (r) => r,
-    (r) => encodeCursor({ id: r.id }),
-  );
+  return toPage(rows, q.limit, map, (r) => encodeCursor({ id: r.id }));
 }
