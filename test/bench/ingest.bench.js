@@ -9,6 +9,7 @@ const { EmmettPeer } = require('./peers');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 12);
 const ROUNDS = 3;
+const debug = (line) => process.env.BENCH_DEBUG && process.stderr.write(`${line}\n`);
 let position = 0;
 
 async function rawInserts(stack, rowsPerInsert, concurrency, seconds) {
@@ -77,11 +78,11 @@ async function interleaved(baselines, api) {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, measure] of baselines.entries()) {
       const v = await measure();
-      if (process.env.BENCH_DEBUG) process.stderr.write(`round ${round} baseline ${i}: ${Math.round(v)}\n`);
+      debug(`round ${round} baseline ${i}: ${Math.round(v)}/s`);
       raw[i] += v / ROUNDS;
     }
     const r = await api();
-    if (process.env.BENCH_DEBUG) process.stderr.write(`round ${round} api: ${r.requests.average}/s\n`);
+    debug(`round ${round} api: ${r.requests.average} requests/s`);
     ok += r['2xx'];
     failed += r.non2xx + r.errors;
     seconds += r.duration;

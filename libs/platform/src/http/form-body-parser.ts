@@ -90,7 +90,7 @@ export function parseMultipartFields(
   if (chunks.length < 2 || chunks.length > 34) return null;
   const last = chunks[chunks.length - 1];
   if (!last.startsWith('--')) return null; // no closing delimiter
-  const fields: Record<string, string> = {};
+  const fields: Fields = {};
   for (const chunk of chunks.slice(1, -1)) {
     const part = chunk.replace(/^\r?\n/, '').replace(/\r?\n$/, '');
     const split = /\r?\n\r?\n/.exec(part);
@@ -103,5 +103,5 @@ export function parseMultipartFields(
     if (name === undefined) return null;
     acceptField(fields, name, value.slice(0, 4096));
   }
-  return { ...fields };
+  return fields;
 }
