@@ -476,6 +476,13 @@ describe('POST /v1/events', () => {
       });
       expect(text.status).toBe(415);
       expect(text.headers.get('content-type')).toContain('application/problem+json');
+      // Headers over Node's size limit (a 256 KiB query string) never reach fastify.
+      const huge = await ll.request('GET', `/v1/events?cursor=${'ab'.repeat(128 * 1024)}`, {
+        key: acme.apiKey,
+      });
+      expect(huge.status).toBe(431);
+      expect(huge.headers.get('content-type')).toContain('application/problem+json');
+      expect(huge.body).toMatchObject({ status: 431, code: 'headers_too_large' });
     });
 
     it('treats bad UUIDs and other ids as not found', async () => {

@@ -4,7 +4,8 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import pino, { Logger } from 'pino';
 import { LedgerlineConfig } from '../config/ledgerline-config';
 import { installRequestContext, logContextMixin, RequestContext } from '../context/request-context';
@@ -129,6 +130,25 @@ function answerFrameworkError(err: Error, req: FastifyRequest, reply: FastifyRep
 }
 
 /**
+ * Node's HTTP parser refuses a request before fastify sees it: headers or a URL over the size
+ * limit (431), a request too slow to arrive (408), anything unparsable (400). Fastify's default
+ * answer is plain JSON; this one is a problem too.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify(problemForStatus(status));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
+/**
  * `trustProxy`: TRUST_PROXY's ranges. A request from one of them gets the client address from
  * X-Forwarded-For as request.ip (the per-IP limit and METRICS_ALLOWED_CIDRS read request.ip).
  */
@@ -136,6 +156,7 @@ export function createFastifyAdapter(logger: Logger, trustProxy: string[] = []):
   return new FastifyAdapter({
     trustProxy: trustProxy.length ? trustProxy : false,
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     loggerInstance: logger,
     // One line per answer (below), not fastify's two: logging is a hot-path cost.
     logController: new LogController({ disableRequestLogging: true }),
