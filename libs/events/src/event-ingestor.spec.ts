@@ -4,8 +4,12 @@ import { EventStore } from './event-store';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { NewEvent } from './event-types';
 
-/** A database whose transactions wait for release() and record each appended document. */
+/**
+ * A database whose units of work wait for release() and record each appended document, and
+ * whether it ran in a transaction.
+ */
 function heldDatabase() {
+  const units: string[] = [];
   const appended: { id: string }[][] = [];
   let open: (() => void)[] = [];
   const tx = {
@@ -15,11 +19,14 @@ function heldDatabase() {
     },
     afterCommit: () => undefined,
   };
+  const unit = (kind: string) => async (work: (t: typeof tx) => Promise<unknown>) => {
+    units.push(kind);
+    await new Promise<void>((r) => open.push(r));
+    return work(tx);
+  };
   const db = {
-    transaction: async (work: (t: typeof tx) => Promise<unknown>) => {
-      await new Promise<void>((r) => open.push(r));
-      return work(tx);
-    },
+    transaction: unit('transaction'),
+    oneStatement: unit('one statement'),
     query: () => Promise.resolve([]),
   };
   const release = async () => {
@@ -28,7 +35,7 @@ function heldDatabase() {
     waiting.forEach((r) => r());
     await new Promise((r) => setImmediate(r));
   };
-  return { db: db as unknown as Database, appended, release, held: () => open.length };
+  return { db: db as unknown as Database, appended, units, release, held: () => open.length };
 }
 
 let seq = 0;
@@ -71,6 +78,17 @@ describe('EventIngestor', () => {
     await held.release();
     expect(held.appended.map((doc) => doc.length)).toEqual([1, 1, 8]);
     expect((await Promise.all(answers)).every((a) => a.status === 202)).toBe(true);
+  });
+
+  it('appends without a transaction around the INSERT unless the batch holds idempotency keys', async () => {
+    const plain = ingestor.ingest(request([newEvent()]));
+    const keyed = ingestor.ingest({
+      ...request([newEvent()]),
+      idempotency: { key: 'k1', requestHash: 'h' },
+    });
+    await held.release();
+    await Promise.allSettled([plain, keyed]);
+    expect(held.units).toEqual(['one statement', 'transaction']);
   });
 
   it('keeps a commit within 2,000 events and 16 Mi characters of JSON', async () => {

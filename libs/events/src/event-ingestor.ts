@@ -56,6 +56,9 @@ export class EventIngestor implements OnApplicationShutdown {
   ) {
     this.commits = new GroupCommit<Submission, IngestAnswer>(db, (tx, b) => this.write(tx, b), {
       maxInFlight: MAX_COMMITS_IN_FLIGHT,
+      // Without idempotency keys a batch is one INSERT: it commits on its own, and the tenant's
+      // stream row is unlocked as the statement ends instead of a COMMIT round trip later.
+      needsTransaction: (batch) => batch.some((s) => s.idempotency),
       limits: [
         { weigh: (s) => s.events.length, max: MAX_EVENTS_PER_COMMIT },
         { weigh: (s) => s.encoded.length, max: MAX_JSON_CHARS_PER_COMMIT },

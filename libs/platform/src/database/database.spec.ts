@@ -49,3 +49,32 @@ describe('Database.transaction (the unit of work)', () => {
     expect(statements).toEqual(['BEGIN', 'INSERT 1', 'COMMIT', 'ROLLBACK', 'release']);
   });
 });
+
+describe('Database.oneStatement (a unit of work that commits on its own)', () => {
+  it('sends no BEGIN or COMMIT, runs the hooks after its statement, and refuses a second one', async () => {
+    const { db, statements } = databaseWith();
+    await db.oneStatement(async (tx) => {
+      await tx.query('INSERT 1');
+      tx.afterCommit(() => statements.push('hook'));
+    });
+    expect(statements).toEqual(['INSERT 1', 'hook', 'release']);
+
+    await expect(
+      db.oneStatement(async (tx) => {
+        await tx.query('INSERT 1');
+        await tx.query('INSERT 2');
+      }),
+    ).rejects.toThrow('second statement');
+  });
+
+  it('never runs the hooks when its statement failed', async () => {
+    const { db, statements } = databaseWith('INSERT 1');
+    await expect(
+      db.oneStatement(async (tx) => {
+        tx.afterCommit(() => statements.push('hook'));
+        await tx.query('INSERT 1');
+      }),
+    ).rejects.toThrow('INSERT 1 failed');
+    expect(statements).toEqual(['INSERT 1', 'release']);
+  });
+});

@@ -42,6 +42,20 @@ export class Tx implements Sql {
   }
 }
 
+/**
+ * A unit of work of one statement, run as its own transaction: no BEGIN and COMMIT round trips,
+ * and the row locks it takes are released inside PostgreSQL when it ends, not a round trip later.
+ */
+class OneStatementTx extends Tx {
+  private used = false;
+
+  override query<R extends QueryResultRow>(text: string, values?: unknown[], name?: string) {
+    if (this.used) throw new Error('a one-statement unit of work ran a second statement');
+    this.used = true;
+    return super.query<R>(text, values, name);
+  }
+}
+
 /** The PostgreSQL pool: every repository runs its hand-written SQL through it. */
 @Injectable()
 export class Database implements Sql, OnApplicationShutdown {
@@ -75,6 +89,19 @@ export class Database implements Sql, OnApplicationShutdown {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** `transaction` for work that runs at most one statement (it throws on a second). */
+  async oneStatement<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      const tx = new OneStatementTx(client);
+      const result = await work(tx);
+      tx.runAfterCommit();
+      return result;
     } finally {
       client.release();
     }

@@ -5,16 +5,17 @@ import { GroupCommit } from './group-commit';
 function fakeDatabase(fail: (attempt: number, inputs: number[]) => Error | null = () => null) {
   const batches: number[][] = [];
   let attempt = 0;
-  const db = {
-    transaction: async (work: (tx: Tx) => Promise<unknown>) => {
-      const result = await work({} as Tx);
-      const inputs = batches[batches.length - 1];
-      const err = fail(attempt++, inputs);
-      if (err) throw err;
-      return result;
-    },
+  const units: string[] = [];
+  const unit = (kind: string) => async (work: (tx: Tx) => Promise<unknown>) => {
+    units.push(kind);
+    const result = await work({} as Tx);
+    const inputs = batches[batches.length - 1];
+    const err = fail(attempt++, inputs);
+    if (err) throw err;
+    return result;
   };
-  return { db: db as unknown as Database, batches };
+  const db = { transaction: unit('transaction'), oneStatement: unit('one statement') };
+  return { db: db as unknown as Database, batches, units };
 }
 
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
@@ -83,5 +84,20 @@ describe('GroupCommit', () => {
       8,
     ]);
     expect(batches).toEqual([[1], [1], [7, 8], [7], [8]]);
+  });
+
+  it('runs a batch without a transaction only where needsTransaction says it may', async () => {
+    const { db, batches, units } = fakeDatabase();
+    const commits = new GroupCommit<number, number>(
+      db,
+      async (_tx, inputs) => {
+        batches.push(inputs);
+        return inputs;
+      },
+      { maxInFlight: 1, needsTransaction: (inputs) => inputs.some((i) => i < 0) },
+    );
+    await commits.submit(1);
+    await commits.submit(-1);
+    expect(units).toEqual(['one statement', 'transaction']);
   });
 });

@@ -11,6 +11,11 @@ export interface GroupCommitOptions<I> {
   maxInFlight?: number;
   /** A batch ends before the input that would exceed any of these (its first input always fits). */
   limits?: BatchLimit<I>[];
+  /**
+   * Whether a batch's work needs a transaction around it; false where it runs one statement,
+   * which then commits on its own (Database.oneStatement). Default: always.
+   */
+  needsTransaction?(inputs: I[]): boolean;
   /** Whole transactions retried on a deadlock or serialisation failure. */
   tries?: number;
 }
@@ -48,6 +53,7 @@ export class GroupCommit<I, O> {
   private readonly maxInFlight: number;
   private readonly limits: BatchLimit<I>[];
   private readonly tries: number;
+  private readonly needsTransaction: (inputs: I[]) => boolean;
 
   constructor(
     private readonly db: Database,
@@ -57,6 +63,7 @@ export class GroupCommit<I, O> {
     this.maxInFlight = options.maxInFlight ?? 2;
     this.limits = options.limits ?? [];
     this.tries = options.tries ?? 3;
+    this.needsTransaction = options.needsTransaction ?? (() => true);
   }
 
   /** Whether nothing is queued or committing (a shutdown waits for this). */
@@ -111,12 +118,11 @@ export class GroupCommit<I, O> {
   private async commit(batch: Waiting<I, O>[], tries: number): Promise<void> {
     let outcomes: (O | Error)[];
     try {
-      outcomes = await this.db.transaction((tx) =>
-        this.work(
-          tx,
-          batch.map((w) => w.input),
-        ),
-      );
+      const inputs = batch.map((w) => w.input);
+      const run = (tx: Tx) => this.work(tx, inputs);
+      outcomes = await (this.needsTransaction(inputs)
+        ? this.db.transaction(run)
+        : this.db.oneStatement(run));
     } catch (err) {
       if (tries > 1 && isTransient(err)) return this.commit(batch, tries - 1);
       if (batch.length > 1 && isInputError(err)) {
