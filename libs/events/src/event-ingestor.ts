@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Database, DomainError, GroupCommit, Metrics, Tx } from '@app/platform';
-import { EncodedEvents, EventStore } from './event-store';
+import { EncodedEvents, encodedLength, EventStore } from './event-store';
 import { NewEvent } from './event-types';
 import { IdempotencyKeyRepository, idempotencySlot } from './idempotency-key.repository';
 
@@ -61,7 +61,7 @@ export class EventIngestor implements OnApplicationShutdown {
       needsTransaction: (batch) => batch.some((s) => s.idempotency),
       limits: [
         { weigh: (s) => s.events.length, max: MAX_EVENTS_PER_COMMIT },
-        { weigh: (s) => s.encoded.length, max: MAX_JSON_CHARS_PER_COMMIT },
+        { weigh: (s) => encodedLength(s.encoded), max: MAX_JSON_CHARS_PER_COMMIT },
       ],
     });
   }
@@ -103,7 +103,6 @@ export class EventIngestor implements OnApplicationShutdown {
     await this.store.appendEncoded(
       tx,
       fresh.map((s) => s.encoded),
-      fresh.map((s) => s.tenantId),
     );
     const accepted = fresh.reduce((n, s) => n + s.events.length, 0);
     tx.afterCommit(() => this.metrics.eventsAccepted.inc(accepted));

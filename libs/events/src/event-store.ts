@@ -87,6 +87,8 @@ function toRow(e: NewEvent): NewEventRow {
   };
 }
 
+// A tenant's rows are adjacent in the document (appendEncoded sees to it), so each is numbered
+// from its tenant's first row: no sort and no window function while the stream row is locked.
 const APPEND = `
   WITH e AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
@@ -95,7 +97,7 @@ const APPEND = `
     )) WITH ORDINALITY AS e(tenant_id, id, type, subject, actor_type, actor_id,
                             acting_as_tenant_id, occurred_at, received_at, data, n)
   ), counts AS (
-    SELECT tenant_id, count(*) AS n FROM e GROUP BY tenant_id
+    SELECT tenant_id, count(*) AS n, min(n) AS first FROM e GROUP BY tenant_id
   ), reserved AS (
     INSERT INTO tenant_streams (tenant_id, position)
     SELECT tenant_id, n FROM counts ORDER BY tenant_id
@@ -103,13 +105,20 @@ const APPEND = `
     RETURNING tenant_id, position
   )
   INSERT INTO events (${EVENT_COLUMNS})
-  SELECT e.tenant_id, e.id, r.position - c.n + row_number() OVER (PARTITION BY e.tenant_id ORDER BY e.n),
+  SELECT e.tenant_id, e.id, r.position - c.n + e.n - c.first + 1,
          e.type, e.subject, e.actor_type, e.actor_id, e.acting_as_tenant_id, e.occurred_at,
          e.received_at, e.data
   FROM e JOIN reserved r USING (tenant_id) JOIN counts c USING (tenant_id)`;
 
-/** Encoded by EventStore.encode: JSON array elements, empty for no events. */
-export type EncodedEvents = string & { readonly __encodedEvents: unique symbol };
+/** Events encoded by EventStore.encode: per tenant, its rows as JSON array elements. */
+export type EncodedEvents = readonly { readonly tenantId: string; readonly rows: string }[];
+
+/** The characters an encoding sends to PostgreSQL. */
+export const encodedLength = (encoded: EncodedEvents) =>
+  encoded.reduce((n, part) => n + part.rows.length, 0);
+
+const byTenant = (a: { tenantId: string }, b: { tenantId: string }) =>
+  a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0;
 
 /** The event store, which is also the outbox: every accepted event is a row here first. */
 @Injectable()
@@ -147,40 +156,38 @@ export class EventStore {
    * The relay is woken once the transaction has committed.
    */
   append(tx: Tx, events: NewEvent[]): Promise<void> {
-    return this.appendEncoded(
-      tx,
-      [this.encode(events)],
-      events.map((e) => e.tenantId),
-    );
+    return this.appendEncoded(tx, [this.encode(events)]);
   }
 
   /**
-   * Events as JSON array elements, ready to be joined with others and appended. The rows travel as
-   * one JSON document, encoded before any lock is taken: JSON.stringify is native, while pg
-   * escapes every element of a parameter array in JavaScript.
+   * Events as JSON array elements per tenant, ready to be joined with others and appended. The
+   * rows travel as one JSON document, encoded before any lock is taken: JSON.stringify is native,
+   * while pg escapes every element of a parameter array in JavaScript.
    */
   encode(events: NewEvent[]): EncodedEvents {
-    return JSON.stringify(events.map(toRow)).slice(1, -1) as EncodedEvents;
+    const rows = new Map<string, NewEventRow[]>();
+    for (const e of events) {
+      const tenantRows = rows.get(e.tenantId);
+      if (tenantRows) tenantRows.push(toRow(e));
+      else rows.set(e.tenantId, [toRow(e)]);
+    }
+    return [...rows].map(([tenantId, r]) => ({ tenantId, rows: JSON.stringify(r).slice(1, -1) }));
   }
 
-  /** `tenantIds`: whose events these are (the relay's wake-up names them); unknown: all. */
-  async appendEncoded(tx: Tx, encoded: EncodedEvents[], tenantIds?: string[]): Promise<void> {
-    const parts = encoded.filter((e) => e.length);
+  /** Appends encodings in the order given within each tenant (the sort is stable). */
+  async appendEncoded(tx: Tx, encoded: EncodedEvents[]): Promise<void> {
+    const parts = encoded.flat().sort(byTenant);
     if (!parts.length) return;
-    await tx.query(APPEND, [`[${parts.join(',')}]`], 'event_store_append');
+    await tx.query(APPEND, [`[${parts.map((p) => p.rows).join(',')}]`], 'event_store_append');
     tx.afterCommit(() => {
-      this.markDirty(tenantIds);
+      this.markDirty(parts);
       this.announce();
     });
   }
 
-  private markDirty(tenantIds: string[] | undefined): void {
+  private markDirty(parts: { tenantId: string }[]): void {
     if (!this.dirty) return;
-    if (!tenantIds) {
-      this.dirty = null;
-      return;
-    }
-    for (const t of tenantIds) this.dirty.add(t);
+    for (const { tenantId } of parts) this.dirty.add(tenantId);
     if (this.dirty.size > MAX_NAMED_TENANTS) this.dirty = null;
   }
 
