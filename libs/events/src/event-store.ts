@@ -125,7 +125,7 @@ const byTenant = (a: { tenantId: string }, b: { tenantId: string }) =>
 export class EventStore {
   private announcing = false;
   private announceAgain = false;
-  /** Tenants committed since the last notification; null: too many (or unknown), a full pass. */
+  /** Tenants committed since the last notification; null: too many to name, a full pass. */
   private dirty: Set<string> | null = new Set();
 
   constructor(
