@@ -22,8 +22,8 @@ export class StreamCursorRepository {
   /**
    * Locks the cursor with SKIP LOCKED, creating it at 0 first if missing: null when another job
    * holds it. The head is read in the same statement, before the consumer looks for work. The
-   * insert runs only when the lock finds no row (a new cursor, or one held elsewhere): before,
-   * every pass paid a round trip and a speculative insertion for it.
+   * insert runs only when the lock finds no row (a new cursor, or one held elsewhere), so the
+   * usual pass pays no round trip and no speculative insertion for it.
    */
   async lock(tx: Tx, tenantId: string, consumer: string): Promise<LockedCursor | null> {
     const locked = await this.lockExisting(tx, tenantId, consumer);

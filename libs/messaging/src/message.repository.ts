@@ -140,7 +140,6 @@ export class MessageRepository {
    */
   async saveMany(sql: Sql, ms: SavedState[], at: Date): Promise<void> {
     if (!ms.length) return;
-    const column = <T>(pick: (m: SavedState) => T) => ms.map(pick);
     await sql.query(
       `UPDATE messages m SET status = v.status, reason = v.reason, sent_at = v.sent_at,
               attempts = v.attempts, next_attempt_at = v.next_attempt_at,
@@ -152,16 +151,16 @@ export class MessageRepository {
               checks, last_error)
        WHERE m.tenant_id = v.tenant_id AND m.id = v.id`,
       [
-        column((m) => m.tenantId),
-        column((m) => m.id),
-        column((m) => m.status),
-        column((m) => m.reason),
-        column((m) => m.sentAt),
-        column((m) => m.attempts),
-        column((m) => m.nextAttemptAt),
-        column((m) => m.leaseUntil),
-        column((m) => JSON.stringify(m.checks)),
-        column((m) => m.lastError ?? null),
+        ms.map((m) => m.tenantId),
+        ms.map((m) => m.id),
+        ms.map((m) => m.status),
+        ms.map((m) => m.reason),
+        ms.map((m) => m.sentAt),
+        ms.map((m) => m.attempts),
+        ms.map((m) => m.nextAttemptAt),
+        ms.map((m) => m.leaseUntil),
+        ms.map((m) => JSON.stringify(m.checks)),
+        ms.map((m) => m.lastError ?? null),
         at,
       ],
       'message_save_many',
