@@ -5,6 +5,7 @@ import { decideBatch, DeliveryOutcomePolicy } from './delivery-outcome-policy';
 import { AttemptRepository } from './attempt.repository';
 import { AttemptRecord, RecordedAttempt } from './delivery';
 import { parseSchedule } from './retry-schedule';
+import { EndpointSnapshots } from './endpoint-snapshots';
 
 const SYSTEM = { type: 'system', id: 'ledgerline' } as const;
 
@@ -29,6 +30,7 @@ export class AttemptRecorder {
     private readonly attempts: AttemptRepository,
     private readonly store: EventStore,
     private readonly clock: Clock,
+    private readonly snapshots: EndpointSnapshots,
     config: LedgerlineConfig,
   ) {
     this.policy = new DeliveryOutcomePolicy({
@@ -70,7 +72,10 @@ export class AttemptRecorder {
       }
       return result;
     });
-    for (const d of disabled) this.logger.warn(`endpoint ${d.endpointId} disabled: ${d.reason}`);
+    for (const d of disabled) {
+      this.snapshots.forget(d.tenantId, d.endpointId);
+      this.logger.warn(`endpoint ${d.endpointId} disabled: ${d.reason}`);
+    }
     return recorded;
   }
 }

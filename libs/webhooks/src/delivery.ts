@@ -1,6 +1,15 @@
+import { LedgerlineConfig } from '@app/platform';
 import { AttemptResult, OutcomeDecision } from './delivery-outcome-policy';
 import { DeliveryStatus } from './dto/endpoint.dto';
 import { WebhookEndpoint } from './webhook-endpoint';
+
+/**
+ * How long a claimed attempt is leased to its worker: the HTTP timeout plus a margin. Until it
+ * runs out, no other worker (nor the sweeper) takes the delivery.
+ */
+export function attemptLeaseMs(config: LedgerlineConfig): number {
+  return config.WEBHOOK_TIMEOUT_MS + config.WEBHOOK_LEASE_MARGIN_MS;
+}
 
 export interface Delivery {
   tenantId: string;
@@ -30,6 +39,8 @@ export interface NewDelivery {
   eventId: string;
   eventType: string;
   status: 'pending' | 'waiting';
+  /** Claimed for its first attempt by the worker that creates it (see DeliveryHandoff). */
+  leased?: boolean;
 }
 
 /** A delivery to put on the queue for its next attempt. */

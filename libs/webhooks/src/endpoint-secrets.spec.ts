@@ -30,4 +30,24 @@ describe('EndpointSecrets', () => {
     expect(rebound.startsWith(secrets.boundPrefix)).toBe(true);
     expect(() => secrets.open('t', 'other', rebound)).toThrow(/decrypt/);
   });
+
+  it('opens a sealed secret once, then signs from memory; a new sealed value opens again', () => {
+    const box = new SecretBox({ current: key });
+    const open = jest.spyOn(box, 'open');
+    const cached = new EndpointSecrets(
+      { secretBox: box } as unknown as KeyMaterial,
+      {
+        now: () => new Date(),
+      } as Clock,
+    );
+    const first = cached.seal('t', 'e', 'whsec_one');
+    expect(cached.signing(endpoint('t', 'e', first))).toEqual(['whsec_one']);
+    expect(cached.signing(endpoint('t', 'e', first))).toEqual(['whsec_one']);
+    expect(open).toHaveBeenCalledTimes(1);
+    const rotated = cached.seal('t', 'e', 'whsec_two');
+    expect(cached.signing(endpoint('t', 'e', rotated))).toEqual(['whsec_two']);
+    expect(open).toHaveBeenCalledTimes(2);
+    // Remembered per owner: the same sealed value under another endpoint still fails.
+    expect(() => cached.signing(endpoint('t', 'other', first))).toThrow(/decrypt/);
+  });
 });

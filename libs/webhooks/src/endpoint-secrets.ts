@@ -3,6 +3,8 @@ import { Clock } from '@app/platform';
 import { KeyMaterial } from '@app/identity';
 import { secretOwner, WebhookEndpoint } from './webhook-endpoint';
 
+const OPENED_KEPT = 10000;
+
 /**
  * Seals and opens endpoint signing secrets under the master key, bound to their owner (tenant
  * and endpoint): a database writer who copies tenant B's sealed secret into an endpoint of
@@ -11,6 +13,10 @@ import { secretOwner, WebhookEndpoint } from './webhook-endpoint';
  */
 @Injectable()
 export class EndpointSecrets {
+  // Opened secrets by owner and sealed value, so an attempt does not decrypt again (a new
+  // secret or key is a new sealed value). Emptied when full: a bound, not a policy.
+  private readonly opened = new Map<string, string>();
+
   constructor(
     private readonly keys: KeyMaterial,
     private readonly clock: Clock,
@@ -35,15 +41,25 @@ export class EndpointSecrets {
 
   /** The secrets that sign a delivery now: the current one, plus the previous during its overlap. */
   signing(endpoint: WebhookEndpoint): string[] {
-    const { tenantId, id } = endpoint;
-    const secrets = [this.open(tenantId, id, endpoint.secretSealed)];
+    const secrets = [this.openForSigning(endpoint, endpoint.secretSealed)];
     if (
       endpoint.previousSecretSealed &&
       endpoint.previousSecretExpiresAt &&
       endpoint.previousSecretExpiresAt > this.clock.now()
     ) {
-      secrets.push(this.open(tenantId, id, endpoint.previousSecretSealed));
+      secrets.push(this.openForSigning(endpoint, endpoint.previousSecretSealed));
     }
     return secrets;
+  }
+
+  private openForSigning({ tenantId, id }: WebhookEndpoint, sealed: string): string {
+    const key = `${tenantId}/${id}/${sealed}`;
+    let secret = this.opened.get(key);
+    if (secret === undefined) {
+      secret = this.open(tenantId, id, sealed);
+      if (this.opened.size >= OPENED_KEPT) this.opened.clear();
+      this.opened.set(key, secret);
+    }
+    return secret;
   }
 }

@@ -73,6 +73,8 @@ interface ClaimInput {
   leaseMs: number;
 }
 
+type UnclaimInput = Omit<ClaimInput, 'leaseMs'>;
+
 type ClaimedRow = EndpointRow & { delivery_id: string; attempt: number; event_id: string };
 
 /** What both claims load after their UPDATE (a CTE named `claimed`): the endpoint. */
@@ -87,15 +89,26 @@ function toClaimed({ delivery_id, attempt, event_id, ...endpoint }: ClaimedRow):
 export class WebhookDeliveryRepository {
   constructor(private readonly db: Database) {}
 
-  /** Inserts deliveries, skipping (event, endpoint) pairs that already have one. */
-  async insertMany(sql: Sql, tenantId: string, rows: NewDelivery[]): Promise<DueDelivery[]> {
+  /**
+   * Inserts deliveries, skipping (event, endpoint) pairs that already have one. A `leased` row
+   * is claimed for its first attempt by the caller, for `leaseMs` from the insert (see
+   * DeliveryHandoff); other pending rows are due at once.
+   */
+  async insertMany(
+    sql: Sql,
+    tenantId: string,
+    rows: NewDelivery[],
+    leaseMs = 0,
+  ): Promise<DueDelivery[]> {
     if (!rows.length) return [];
     const created = await sql.query<DueRow>(
       `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_type, status, next_attempt_at)
        SELECT $1, d.id, d.endpoint_id, d.event_id, d.event_type, d.status,
-              CASE WHEN d.status = 'pending' THEN now() END
-       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])
-            AS d(id, endpoint_id, event_id, event_type, status)
+              CASE WHEN d.status <> 'pending' THEN NULL
+                   WHEN d.leased THEN clock_timestamp() + ($8::int * interval '1 millisecond')
+                   ELSE now() END
+       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::bool[])
+            AS d(id, endpoint_id, event_id, event_type, status, leased)
        ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
        RETURNING ${DUE_COLUMNS}`,
       [
@@ -105,6 +118,8 @@ export class WebhookDeliveryRepository {
         rows.map((r) => r.eventId),
         rows.map((r) => r.eventType),
         rows.map((r) => r.status),
+        rows.map((r) => r.leased === true),
+        leaseMs,
       ],
       'deliveries_insert',
     );
@@ -221,12 +236,25 @@ export class WebhookDeliveryRepository {
     return rows.map(toClaimed);
   }
 
-  /** Gives a claimed attempt back (rate limited): due again at once. */
-  async unclaim(tenantId: string, id: string): Promise<void> {
+  // Claims given back together: a slow endpoint's held fresh deliveries all come back at once.
+  private readonly unclaims = new BatchedCall<UnclaimInput, void>((inputs) =>
+    this.unclaimMany(inputs),
+  );
+
+  /** Gives a claimed attempt back (rate limited, slow, stale or not made): due again at once. */
+  unclaim(tenantId: string, id: string, attempt: number): Promise<void> {
+    return this.unclaims.call({ tenantId, id, attempt });
+  }
+
+  private async unclaimMany(inputs: UnclaimInput[]): Promise<void[]> {
     await this.db.query(
-      `UPDATE webhook_deliveries SET next_attempt_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`,
-      [tenantId, id],
+      `UPDATE webhook_deliveries d SET next_attempt_at = now()
+       FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS u(tenant_id, id, attempt)
+       WHERE d.tenant_id = u.tenant_id AND d.id = u.id AND d.status = 'pending' AND d.attempt_count = u.attempt`,
+      [inputs.map((i) => i.tenantId), inputs.map((i) => i.id), inputs.map((i) => i.attempt)],
+      'delivery_unclaim_batch',
     );
+    return inputs.map(() => undefined);
   }
 
   /** Overdue pending deliveries whose jobs Redis may have lost (fast-lane endpoints only). */

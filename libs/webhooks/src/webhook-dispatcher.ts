@@ -12,7 +12,9 @@ import {
 } from '@app/platform';
 import { EventReader, StoredEvent } from '@app/events';
 import { AttemptRecorder } from './attempt-recorder';
-import { ClaimedAttempt } from './delivery';
+import { attemptLeaseMs, ClaimedAttempt } from './delivery';
+import { EndpointSnapshots } from './endpoint-snapshots';
+import { DeliveryHandoff, FreshDelivery } from './delivery-handoff';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { EndpointLanes, FAST_LANE_SLOTS, LaneSlot } from './endpoint-lanes';
 import { EndpointRateLimiter } from './endpoint-rate-limiter';
@@ -25,8 +27,9 @@ export { webhookBody } from './webhook-sender';
 /**
  * Runs delivery attempts: admits each to a lane, waits for the endpoint's rate limit, sends it,
  * records it (where its consequences are decided: see AttemptRecorder) and then schedules the
- * next attempt if one is still owed. Two lanes: the fast lane runs the delivery queue's jobs;
- * the slow lane (SlowLane) takes slow endpoints' due deliveries straight from PostgreSQL.
+ * next attempt if one is still owed. Two lanes: the fast lane runs fan-out's fresh deliveries
+ * (DeliveryHandoff) and the delivery queue's jobs (retries, manual sends, what the sweeper
+ * found); the slow lane (SlowLane) takes slow endpoints' due deliveries straight from PostgreSQL.
  */
 @Injectable()
 @JobProcessor()
@@ -34,6 +37,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
   readonly queue = QueueName.Delivery as const;
   readonly concurrency = FAST_LANE_SLOTS;
   private readonly leaseMs: number;
+  private readonly freshForMs: number;
   // Concurrent attempts load their events together: one query per tenant per batch.
   private readonly eventLoads = new BatchedCall<EventKey, StoredEvent | null>((keys) =>
     this.loadEvents(keys),
@@ -48,12 +52,17 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
     private readonly rateLimiter: EndpointRateLimiter,
     private readonly lanes: EndpointLanes,
     private readonly slowLane: SlowLane,
+    handoff: DeliveryHandoff,
+    private readonly snapshots: EndpointSnapshots,
     private readonly recorder: AttemptRecorder,
     private readonly ids: IdGenerator,
     private readonly metrics: Metrics,
   ) {
-    this.leaseMs = config.WEBHOOK_TIMEOUT_MS + config.WEBHOOK_LEASE_MARGIN_MS;
+    this.leaseMs = attemptLeaseMs(config);
+    // A fresh delivery's lease must outlast its attempt: half the margin is left for delays.
+    this.freshForMs = config.WEBHOOK_LEASE_MARGIN_MS / 2;
     this.slowLane.serve(this.leaseMs, (claimed) => this.deliverInSlowLane(claimed));
+    handoff.serve((fresh) => this.deliverFresh(fresh));
   }
 
   async process(job: Job<DeliveryJob>, token?: string): Promise<void> {
@@ -75,7 +84,7 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
       this.lanes.learn(endpointId, claimed.endpoint.slowUntil);
       const wait = await this.rateLimiter.wait(claimed.endpoint);
       if (wait > 0) {
-        await this.deliveries.unclaim(tenantId, deliveryId);
+        await this.deliveries.unclaim(tenantId, deliveryId, attempt);
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
@@ -85,9 +94,46 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
     }
   }
 
+  /**
+   * A fresh delivery, claimed by fan-out, with its event and endpoint in hand. The endpoint as
+   * fan-out read it holds every change committed before the event; a later one (a disable, a
+   * delete, a new URL or secret) reaches the attempt through a snapshot at most SNAPSHOT_MS old.
+   * Given back (due again) when its endpoint turned slow, when too little of its lease is left
+   * for an attempt, or when it is rate limited (then queued after the wait); dropped when its
+   * endpoint is deleted or disabled, whose deliveries were failed or parked with it.
+   */
+  private async deliverFresh(fresh: FreshDelivery): Promise<void> {
+    const { due, event, claimedAt } = fresh;
+    const { tenantId, id, endpointId, attemptCount } = due;
+    const slot = await this.lanes.admit(tenantId, endpointId);
+    if (!slot) return this.deliveries.unclaim(tenantId, id, attemptCount);
+    try {
+      const latest = await this.snapshots.current(tenantId, endpointId);
+      const endpoint =
+        latest && latest.updatedAt > fresh.endpoint.updatedAt ? latest : fresh.endpoint;
+      if (!latest || endpoint.status !== 'enabled') return;
+      this.lanes.learn(endpointId, endpoint.slowUntil);
+      if (Date.now() - claimedAt > this.freshForMs) {
+        await this.deliveries.unclaim(tenantId, id, attemptCount);
+        await this.scheduler.enqueue([due], `h${claimedAt}`);
+        return;
+      }
+      const wait = await this.rateLimiter.wait(endpoint);
+      if (wait > 0) {
+        await this.deliveries.unclaim(tenantId, id, attemptCount);
+        await this.scheduler.enqueue([due], `l${Date.now() + wait}`, wait);
+        return;
+      }
+      const claimed = { deliveryId: id, attempt: attemptCount, endpoint, eventId: due.eventId };
+      await this.deliver(claimed, slot, Promise.resolve(event));
+    } finally {
+      slot.release();
+    }
+  }
+
   private async deliverInSlowLane(claimed: ClaimedAttempt): Promise<void> {
     if ((await this.rateLimiter.wait(claimed.endpoint)) > 0) {
-      await this.deliveries.unclaim(claimed.endpoint.tenantId, claimed.deliveryId);
+      await this.deliveries.unclaim(claimed.endpoint.tenantId, claimed.deliveryId, claimed.attempt);
       return;
     }
     await this.deliver(claimed);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Sql } from '@app/platform';
-import { EndpointChange, FanoutEndpoint, WebhookEndpoint } from './webhook-endpoint';
+import { EndpointChange, WebhookEndpoint } from './webhook-endpoint';
 
 /** A webhook_endpoints row (only repositories see it). */
 export interface EndpointRow {
@@ -149,22 +149,13 @@ export class WebhookEndpointRepository {
    * Endpoints that owe a delivery for each matching new event: enabled ones (pending) and
    * disabled ones (waiting until enabled). Deleted endpoints receive nothing.
    */
-  async receiving(sql: Sql, tenantId: string): Promise<FanoutEndpoint[]> {
-    const rows = await sql.query<
-      Pick<EndpointRow, 'id' | 'event_types' | 'status' | 'starts_after_position' | 'slow_until'>
-    >(
-      `SELECT id, event_types, status, starts_after_position, slow_until FROM webhook_endpoints
-       WHERE tenant_id = $1 AND deleted_at IS NULL`,
+  async receiving(sql: Sql, tenantId: string): Promise<WebhookEndpoint[]> {
+    const rows = await sql.query<EndpointRow>(
+      `SELECT * FROM webhook_endpoints WHERE tenant_id = $1 AND deleted_at IS NULL`,
       [tenantId],
       'endpoints_receiving',
     );
-    return rows.map((r) => ({
-      id: r.id,
-      eventTypes: r.event_types,
-      status: r.status,
-      startsAfterPosition: r.starts_after_position,
-      slowUntil: r.slow_until,
-    }));
+    return rows.map(toEndpoint);
   }
 
   async update(

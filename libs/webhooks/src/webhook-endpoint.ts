@@ -46,12 +46,6 @@ export type EndpointChange = Partial<
   >
 >;
 
-/** What fan-out needs of each endpoint that may receive a tenant's new events. */
-export type FanoutEndpoint = Pick<
-  WebhookEndpoint,
-  'id' | 'eventTypes' | 'status' | 'startsAfterPosition' | 'slowUntil'
->;
-
 /** The owner bound into an endpoint's sealed secrets: moved elsewhere, they do not open. */
 export function secretOwner(tenantId: string, endpointId: string): string {
   return `webhook_endpoint/${tenantId}/${endpointId}`;

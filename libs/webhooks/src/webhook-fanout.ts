@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { IdGenerator, QueueName, Tx } from '@app/platform';
+import { IdGenerator, LedgerlineConfig, QueueName, Tx } from '@app/platform';
 import { isChainOnlyType, StoredEvent, StreamConsumer, StreamConsumerDeps } from '@app/events';
 import { matchesEventType } from './event-type-pattern';
-import { DueDelivery, NewDelivery } from './delivery';
-import { DeliveryScheduler } from './delivery-scheduler';
+import { attemptLeaseMs, NewDelivery } from './delivery';
+import { DeliveryHandoff, FreshDelivery } from './delivery-handoff';
 import { EndpointLanes } from './endpoint-lanes';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
@@ -12,8 +12,9 @@ import { isDirectOnlyType } from './test-event';
 /**
  * Matches each tenant's new events against its endpoints and creates one delivery per match
  * (unique per event and endpoint): `pending` for an enabled endpoint, `waiting` for a disabled
- * one (sent once it is enabled), none for a deleted one. Only fast-lane pending deliveries
- * become jobs.
+ * one (sent once it is enabled), none for a deleted one. Fast-lane pending deliveries are
+ * created claimed for their first attempt and handed to this worker's dispatcher
+ * (DeliveryHandoff); a slow endpoint's stay due for the slow lane.
  *
  * An endpoint receives the events after its `startsAfterPosition` (see
  * WebhookEndpointService): the base class reads the batch's events before `consume` reads the
@@ -21,19 +22,22 @@ import { isDirectOnlyType } from './test-event';
  * created while fan-out runs misses none of its events and gets none from before it.
  */
 @Injectable()
-export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
+export class WebhookFanout extends StreamConsumer<FreshDelivery[]> {
   readonly queue = QueueName.Fanout as const;
   protected override readonly batchSize = 1000;
+  private readonly leaseMs: number;
 
   constructor(
     deps: StreamConsumerDeps,
     private readonly endpoints: WebhookEndpointRepository,
     private readonly deliveries: WebhookDeliveryRepository,
-    private readonly scheduler: DeliveryScheduler,
+    private readonly handoff: DeliveryHandoff,
     private readonly ids: IdGenerator,
     private readonly lanes: EndpointLanes,
+    config: LedgerlineConfig,
   ) {
     super(deps);
+    this.leaseMs = attemptLeaseMs(config);
   }
 
   /**
@@ -45,11 +49,25 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
     return (await this.endpoints.receiving(tx, tenantId)).length > 0;
   }
 
-  protected async consume(tx: Tx, tenantId: string, events: StoredEvent[]): Promise<DueDelivery[]> {
+  protected async consume(
+    tx: Tx,
+    tenantId: string,
+    events: StoredEvent[],
+  ): Promise<FreshDelivery[]> {
     // Read after the events, on purpose: see the class comment.
     const endpoints = await this.endpoints.receiving(tx, tenantId);
     if (!endpoints.length) return [];
-    for (const endpoint of endpoints) this.lanes.learn(endpoint.id, endpoint.slowUntil);
+    const handedOff = new Set<string>();
+    for (const endpoint of endpoints) {
+      this.lanes.learn(endpoint.id, endpoint.slowUntil);
+      // A slow endpoint's new deliveries wait in PostgreSQL, where the slow lane takes them.
+      if (
+        endpoint.status === 'enabled' &&
+        !this.lanes.isSlow(endpoint.id) &&
+        this.handoff.accepting
+      )
+        handedOff.add(endpoint.id);
+    }
     const rows: NewDelivery[] = [];
     for (const event of events) {
       if (isChainOnlyType(event.type) || isDirectOnlyType(event.type)) continue;
@@ -62,17 +80,26 @@ export class WebhookFanout extends StreamConsumer<DueDelivery[]> {
           eventId: event.id,
           eventType: event.type,
           status: endpoint.status === 'enabled' ? 'pending' : 'waiting',
+          leased: handedOff.has(endpoint.id),
         });
       }
     }
-    return this.deliveries.insertMany(tx, tenantId, rows);
+    const claimedAt = Date.now();
+    const created = await this.deliveries.insertMany(tx, tenantId, rows, this.leaseMs);
+    const eventsById = new Map(events.map((e) => [e.id, e]));
+    const endpointsById = new Map(endpoints.map((e) => [e.id, e]));
+    return created
+      .filter((due) => handedOff.has(due.endpointId))
+      .map((due) => ({
+        due,
+        event: eventsById.get(due.eventId)!,
+        endpoint: endpointsById.get(due.endpointId)!,
+        claimedAt,
+      }));
   }
 
-  /** A slow endpoint's new deliveries wait in PostgreSQL, where the slow lane takes them. */
-  protected override afterCommit(_tenantId: string, created: DueDelivery[]): Promise<void> {
-    return this.scheduler.enqueue(
-      created.filter((d) => d.status === 'pending' && !this.lanes.isSlow(d.endpointId)),
-      'a',
-    );
+  /** The first attempts, claimed in the transaction that just committed, go to the dispatcher. */
+  protected override afterCommit(_tenantId: string, fresh: FreshDelivery[]): Promise<void> {
+    return this.handoff.offer(fresh);
   }
 }

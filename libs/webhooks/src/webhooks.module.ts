@@ -21,6 +21,8 @@ import { EndpointSecrets } from './endpoint-secrets';
 import { WebhookSender } from './webhook-sender';
 import { EndpointRateLimiter } from './endpoint-rate-limiter';
 import { SlowLane } from './slow-lane';
+import { DeliveryHandoff } from './delivery-handoff';
+import { EndpointSnapshots } from './endpoint-snapshots';
 
 const CORE = [
   WebhookEndpointRepository,
@@ -82,6 +84,8 @@ export class WebhooksHttpModule implements OnModuleInit {
     WebhookSender,
     EndpointRateLimiter,
     SlowLane,
+    DeliveryHandoff,
+    EndpointSnapshots,
     DeliverySweeper,
   ],
 })
