@@ -149,3 +149,97 @@ describe('webhook delivery through a receiver outage, a worker crash and a Redis
     );
   });
 });
+
+describe('fresh deliveries a worker holds when it stops or dies', () => {
+  const HELD_EVENTS = 2000;
+  let ll: Ledgerline;
+  let receiver: WebhookReceiver;
+  let tenant: Tenant;
+  /** Claimed by fan-out for a first attempt that has not been made (held in a worker's memory). */
+  const heldNow = async () =>
+    (
+      await ll.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM webhook_deliveries
+         WHERE tenant_id = $1 AND status = 'pending' AND attempt_count = 0 AND next_attempt_at > now()`,
+        [tenant.tenantId],
+      )
+    )[0].n;
+
+  beforeAll(async () => {
+    // Answers slowly enough that fan-out runs far ahead of the attempts.
+    receiver = (await WebhookReceiver.start()).on('/held', { status: 200, delayMs: 150 });
+    ll = await Ledgerline.start({
+      env: {
+        WEBHOOK_ALLOW_HTTP: 'true',
+        WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+        WEBHOOK_TIMEOUT_MS: '2000',
+        WEBHOOK_SWEEP_GRACE_MS: String(SWEEP_GRACE_MS),
+        WEBHOOK_SWEEP_EVERY_MS: '500',
+        WEBHOOK_LEASE_MARGIN_MS: '3000',
+      },
+    });
+    tenant = await ll.createTenant('held');
+  });
+  afterAll(async () => {
+    await ll?.stop();
+    await receiver?.close();
+  });
+
+  it('gives them back on SIGTERM, gets them back after SIGKILL, and delivers every event', async () => {
+    const created = await ll.request('POST', '/v1/webhooks/endpoints', {
+      key: tenant.apiKey,
+      body: { url: receiver.url('/held'), eventTypes: ['held.*'] },
+    });
+    expect(created.status).toBe(201);
+    const ids: string[] = [];
+    for (let b = 0; b < HELD_EVENTS / BATCH; b++) {
+      const res = await ll.request('POST', '/v1/events/batch', {
+        key: tenant.apiKey,
+        body: {
+          events: Array.from({ length: BATCH }, (_, i) =>
+            event({ type: 'held.item', subject: `item/${b * BATCH + i}` }),
+          ),
+        },
+      });
+      expect(res.status).toBe(202);
+      ids.push(...(res.body.ids as string[]));
+    }
+    await receiver.waitForCount(100, '/held');
+    expect(await heldNow()).toBeGreaterThan(0);
+
+    // SIGTERM: what was held is due again at once, not after its lease.
+    expect(await ll.stopProc(ll.workers[0], 'SIGTERM')).toBe(0);
+    expect(await heldNow()).toBe(0);
+    const afterStop = receiver.received('/held').length;
+    expect(afterStop).toBeLessThan(HELD_EVENTS);
+
+    // SIGKILL mid-work: what the next worker held comes back when its lease runs out.
+    const next = await ll.startWorker();
+    await receiver.waitForCount(afterStop + 100, '/held');
+    await ll.stopProc(next, 'SIGKILL');
+    await ll.startWorker();
+
+    const seen = new Set<string>();
+    await waitFor(
+      `all ${HELD_EVENTS} events to be received`,
+      async () => {
+        for (const r of receiver.received('/held')) seen.add(payloadOf(r).data.id);
+        return ids.every((id) => seen.has(id));
+      },
+      60000,
+      250,
+    );
+    await waitFor(
+      'every delivery recorded as succeeded',
+      async () =>
+        (
+          await ll.sql<{ n: number }>(
+            `SELECT count(*)::int AS n FROM webhook_deliveries WHERE tenant_id = $1 AND status = 'succeeded'`,
+            [tenant.tenantId],
+          )
+        )[0].n === HELD_EVENTS,
+      30000,
+      250,
+    );
+  });
+});

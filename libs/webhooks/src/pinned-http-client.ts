@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { ENDPOINT_SLOTS } from './endpoint-lanes';
 
 export interface PostResult {
@@ -63,11 +63,13 @@ export class PinnedHttpClient implements OnApplicationShutdown {
     body: string,
     timeoutMs: number,
   ): Promise<PostResult> {
-    const res = await request(url, {
+    // Straight to the pool: the top-level request() parses the URL again on every call.
+    const res = await this.agentFor(endpointId, url.origin, address).request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: 'POST',
       headers,
       body,
-      dispatcher: this.agentFor(endpointId, url.origin, address),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
