@@ -107,6 +107,8 @@ async function deliveryRate(stack, seen, total) {
 async function run(withSlow, { latency: measureLatency = true, rawBefore = false } = {}) {
   const { server, seen, port } = await receiver();
   // The raw baseline is taken before and after the run (see main): drift weighs on both sides.
+  // A first second warms the sender up (JIT, connections), as the warm-up does for Ledgerline.
+  if (rawBefore) await rawPosts(port, 1);
   const before = rawBefore ? await rawPosts(port, 5) : null;
   const stack = await new Stack({ WEBHOOK_TIMEOUT_MS: '15000' }).start({ worker: false });
   try {

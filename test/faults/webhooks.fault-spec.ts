@@ -7,6 +7,16 @@ const BATCH = 500;
 const SWEEP_GRACE_MS = 2000;
 /** Outlasts the grace a few times, so the sweeper re-queues lost deliveries into the outage too. */
 const OUTAGE_MS = 4 * SWEEP_GRACE_MS;
+/** A loopback receiver, a short timeout, and lost work back within seconds. */
+const FAST_RECOVERY = {
+  WEBHOOK_ALLOW_HTTP: 'true',
+  WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+  WEBHOOK_TIMEOUT_MS: '2000',
+  WEBHOOK_SWEEP_GRACE_MS: String(SWEEP_GRACE_MS),
+  WEBHOOK_SWEEP_EVERY_MS: '500',
+  // A killed worker's claimed deliveries come back after 2 s + 3 s, not 2 s + 30 s.
+  WEBHOOK_LEASE_MARGIN_MS: '3000',
+};
 
 describe('webhook delivery through a receiver outage, a worker crash and a Redis flush', () => {
   let ll: Ledgerline;
@@ -17,17 +27,11 @@ describe('webhook delivery through a receiver outage, a worker crash and a Redis
     receiver = await WebhookReceiver.start();
     ll = await Ledgerline.start({
       env: {
-        WEBHOOK_ALLOW_HTTP: 'true',
-        WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+        ...FAST_RECOVERY,
         // Enough attempts that no delivery exhausts its schedule during the outage.
         WEBHOOK_RETRY_SCHEDULE: '500ms,1s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s,2s',
         WEBHOOK_DISABLE_AFTER_FAILURES: '1000000',
         WEBHOOK_DISABLE_AFTER_SECONDS: '0',
-        WEBHOOK_TIMEOUT_MS: '2000',
-        WEBHOOK_SWEEP_GRACE_MS: String(SWEEP_GRACE_MS),
-        WEBHOOK_SWEEP_EVERY_MS: '500',
-        // The killed worker's claimed deliveries come back after 2 s + 3 s, not 2 s + 30 s.
-        WEBHOOK_LEASE_MARGIN_MS: '3000',
       },
     });
     tenant = await ll.createTenant('outage');
@@ -168,16 +172,7 @@ describe('fresh deliveries a worker holds when it stops or dies', () => {
   beforeAll(async () => {
     // Answers slowly enough that fan-out runs far ahead of the attempts.
     receiver = (await WebhookReceiver.start()).on('/held', { status: 200, delayMs: 150 });
-    ll = await Ledgerline.start({
-      env: {
-        WEBHOOK_ALLOW_HTTP: 'true',
-        WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
-        WEBHOOK_TIMEOUT_MS: '2000',
-        WEBHOOK_SWEEP_GRACE_MS: String(SWEEP_GRACE_MS),
-        WEBHOOK_SWEEP_EVERY_MS: '500',
-        WEBHOOK_LEASE_MARGIN_MS: '3000',
-      },
-    });
+    ll = await Ledgerline.start({ env: FAST_RECOVERY });
     tenant = await ll.createTenant('held');
   });
   afterAll(async () => {

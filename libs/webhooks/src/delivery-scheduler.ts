@@ -18,7 +18,10 @@ export class DeliveryScheduler {
     readonly config: LedgerlineConfig,
   ) {}
 
-  /** cause: 'a' automatic, 'm' manual (retry, enable, recover), 's…' sweeper. */
+  /**
+   * cause: 'a' automatic (a retry), 'm' manual (retry, enable, recover), 's…' sweeper, 'h…' a
+   * fresh delivery held too long, 'l…' a fresh delivery rate limited (see WebhookDispatcher).
+   */
   async enqueue(due: DueDelivery[], cause: string, delayMs = 0): Promise<void> {
     await this.queues.addBulk(
       QueueName.Delivery,
