@@ -6,7 +6,7 @@ import {
   KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LedgerlineConfig } from '@app/platform';
 import { SecretBox } from '@app/security';
@@ -51,11 +51,17 @@ export class KeyMaterial {
     const dir = this.config.LEDGERLINE_DATA_DIR;
     const file = join(dir, 'master.key');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Written aside, then linked into place (which fails if the file exists): a process starting
+    // alongside sees no key file or a whole one, never one created but not yet written.
+    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(draft, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
     try {
-      writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+      linkSync(draft, file);
       this.logger.warn(`generated a development master key in ${file}`);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(draft);
     }
     return readFileSync(file, 'utf8').trim();
   }
