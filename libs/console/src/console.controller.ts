@@ -1,7 +1,15 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Clock, DomainError, grants, Public, Scope, UUID_PATTERN } from '@app/platform';
+import {
+  Clock,
+  DomainError,
+  ExpiringMemo,
+  grants,
+  Public,
+  Scope,
+  UUID_PATTERN,
+} from '@app/platform';
 import { EVENT_TYPE_PATTERN } from '@app/events';
 import { AiActionService, RISKS, Risk } from '@app/approvals';
 import {
@@ -22,7 +30,6 @@ import {
 } from '@app/people';
 import { ASSETS, CONSOLE_CSP, etagOf } from './assets';
 import { SafeHtml } from './html';
-import { VerifyCache } from './verify-cache';
 import { accountPage } from './pages/account.page';
 import { actionPage, ActionPageState } from './pages/action.page';
 import { auditPage } from './pages/audit.page';
@@ -34,6 +41,8 @@ import { endpointPage, webhooksPage } from './pages/webhooks.page';
 /** One page of the queue: the first page renders fast whatever the queue's length. */
 export const QUEUE_PAGE_SIZE = 50;
 const ENTRIES_PAGE_SIZE = 50;
+/** How long a console verify result is shown again instead of walking the chain once more. */
+const VERIFY_CACHE_MS = 10_000;
 
 type Form = Record<string, string | undefined>;
 
@@ -79,7 +88,10 @@ function queueFilter(q: Record<string, unknown>): QueueFilter {
 @Public()
 @Controller('console')
 export class ConsoleController {
-  private readonly verifies: VerifyCache<VerifyResult>;
+  // `?verify=1` walks a whole chain: one run per tenant and chain at a time, reused for
+  // VERIFY_CACHE_MS, so repeating the link (or many users at once) costs at most one full
+  // verification per tenant and chain every ten seconds per process.
+  private readonly verifies: ExpiringMemo<VerifyResult>;
 
   constructor(
     private readonly actions: AiActionService,
@@ -91,7 +103,7 @@ export class ConsoleController {
     private readonly users: UserService,
     private readonly clock: Clock,
   ) {
-    this.verifies = new VerifyCache(() => this.clock.now().getTime());
+    this.verifies = new ExpiringMemo(() => this.clock.now().getTime(), VERIFY_CACHE_MS);
   }
 
   private send(reply: FastifyReply, body: SafeHtml | string, status = 200): void {

@@ -19,6 +19,7 @@ export * from './http/timestamp';
 export * from './http/pagination';
 export * from './http/auth-context';
 export * from './time/clock';
+export * from './time/expiring-memo';
 export * from './platform.module';
 export * from './http/rate-limiter';
 export * from './ops/metrics';

@@ -12,7 +12,7 @@ import {
 } from '@app/platform';
 import { EventReader, StoredEvent } from '@app/events';
 import { AttemptRecorder } from './attempt-recorder';
-import { attemptLeaseMs, ClaimedAttempt } from './delivery';
+import { attemptLeaseMs, ClaimedAttempt, DueDelivery } from './delivery';
 import { EndpointSnapshots } from './endpoint-snapshots';
 import { DeliveryHandoff, FreshDelivery } from './delivery-handoff';
 import { DeliveryScheduler } from './delivery-scheduler';
@@ -113,22 +113,20 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
         latest && latest.updatedAt > fresh.endpoint.updatedAt ? latest : fresh.endpoint;
       if (!latest || endpoint.status !== 'enabled') return;
       this.lanes.learn(endpointId, endpoint.slowUntil);
-      if (Date.now() - claimedAt > this.freshForMs) {
-        await this.deliveries.unclaim(tenantId, id, attemptCount);
-        await this.scheduler.enqueue([due], `h${claimedAt}`);
-        return;
-      }
+      if (Date.now() - claimedAt > this.freshForMs) return await this.requeue(due, `h${claimedAt}`);
       const wait = await this.rateLimiter.wait(endpoint);
-      if (wait > 0) {
-        await this.deliveries.unclaim(tenantId, id, attemptCount);
-        await this.scheduler.enqueue([due], `l${Date.now() + wait}`, wait);
-        return;
-      }
+      if (wait > 0) return await this.requeue(due, `l${Date.now() + wait}`, wait);
       const claimed = { deliveryId: id, attempt: attemptCount, endpoint, eventId: due.eventId };
       await this.deliver(claimed, slot, Promise.resolve(event));
     } finally {
       slot.release();
     }
+  }
+
+  /** Gives a fresh delivery's claim back and queues it as a job (after `delayMs`). */
+  private async requeue(due: DueDelivery, cause: string, delayMs = 0): Promise<void> {
+    await this.deliveries.unclaim(due.tenantId, due.id, due.attemptCount);
+    await this.scheduler.enqueue([due], cause, delayMs);
   }
 
   private async deliverInSlowLane(claimed: ClaimedAttempt): Promise<void> {
