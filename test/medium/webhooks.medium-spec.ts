@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError } from '@app/platform';
+import { DomainError, Sql } from '@app/platform';
 import { WebhooksModule } from '@app/webhooks';
+import { AttemptRepository } from '@app/webhooks/attempt.repository';
 import { EndpointSecrets } from '@app/webhooks/endpoint-secrets';
 import { WebhookDeliveryRepository } from '@app/webhooks/webhook-delivery.repository';
 import { WebhookDeliveryService } from '@app/webhooks/webhook-delivery.service';
@@ -219,5 +220,56 @@ describe('webhooks (medium: endpoint and delivery services on real PostgreSQL)',
       [intruder.tenantId],
     );
     expect(intruderEvents).toEqual([]);
+  });
+
+  it('records a batch of outcomes without reading the backlog, though statistics predate it', async () => {
+    const tenant = await make.tenant('backlog');
+    const ep = await make.endpoint(tenant);
+    const addDeliveries = (n: number, status: string) =>
+      m.db.query(
+        `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_type, status, next_attempt_at)
+         SELECT $1, gen_random_uuid(), $2, gen_random_uuid(), 'invoice.paid', $3,
+                CASE WHEN $3 = 'pending' THEN now() END
+         FROM generate_series(1, $4)`,
+        [tenant.tenantId, ep.id, status, n],
+      );
+    // Statistics from before the backlog: they say nothing is pending.
+    await addDeliveries(200, 'succeeded');
+    await m.db.query('ANALYZE webhook_deliveries');
+    await addDeliveries(20000, 'pending');
+    const batch = await m.db.query<{ id: string }>(
+      `SELECT id FROM webhook_deliveries WHERE tenant_id = $1 AND status = 'pending' LIMIT 50`,
+      [tenant.tenantId],
+    );
+    const history = { failures: 0, since: null, disabled: false };
+    // Rows of the table this connection has read and not yet reported, by any plan.
+    const rowsRead = async (tx: Sql) =>
+      (
+        await tx.query<{ rows: number }>(
+          `SELECT (seq_tup_read + coalesce(idx_tup_fetch, 0))::int AS rows
+           FROM pg_stat_xact_user_tables WHERE relname = 'webhook_deliveries'`,
+        )
+      )[0].rows;
+    const read = await m.db.transaction(async (tx) => {
+      const before = await rowsRead(tx);
+      const recorded = await new AttemptRepository().write(
+        tx,
+        batch.map((d) => ({
+          tenantId: tenant.tenantId,
+          attemptId: randomUUID(),
+          deliveryId: d.id,
+          endpointId: ep.id,
+          attempt: 0,
+          result: { statusCode: 200, error: null },
+          durationMs: 3,
+          responseBody: 'ok',
+        })),
+        batch.map(() => ({ status: 'succeeded', delayMs: null, disableReason: null, history })),
+        new Map([[ep.id, { history, disableReason: null }]]),
+      );
+      expect(recorded.every((r) => r.moved)).toBe(true);
+      return (await rowsRead(tx)) - before;
+    });
+    expect(read).toBeLessThan(1000);
   });
 });

@@ -5,6 +5,7 @@ import {
   CreateWebhooks1764000000005,
   EndpointSlowLane1764000000006,
   EndpointStartPosition1764000001005,
+  DeliveriesDueIndex1764000001006,
 } from '@app/webhooks';
 import { AiSettingsRowPerTenant1764000001051, CreateAiActions1764000000051 } from '@app/approvals';
 import { CreateConsent1764000000061 } from '@app/consent';
@@ -25,6 +26,7 @@ export const ALL_MIGRATIONS = [
   CreateConsent1764000000061,
   CreateMessages1764000000062,
   EndpointStartPosition1764000001005,
+  DeliveriesDueIndex1764000001006,
   AiSettingsRowPerTenant1764000001051,
   CreatePeople1764000000071,
   CreateApproverNotices1764000000072,

@@ -54,6 +54,11 @@ export class AttemptRepository {
     );
   }
 
+  /**
+   * Parking runs only when the batch disables an endpoint ($17, a one-time filter): otherwise a
+   * plan that scans deliveries before it looks at the histories read every pending delivery of
+   * the table for each batch (statistics from before a backlog make that scan look empty).
+   */
   async write(
     sql: Sql,
     records: AttemptRecord[],
@@ -94,7 +99,8 @@ export class AttemptRepository {
        parked AS (
          UPDATE webhook_deliveries d SET status = 'waiting', next_attempt_at = NULL, updated_at = now()
          FROM histories s
-         WHERE s.disable_reason IS NOT NULL AND d.tenant_id = s.tenant_id AND d.endpoint_id = s.endpoint_id
+         WHERE $17::boolean AND s.disable_reason IS NOT NULL
+           AND d.tenant_id = s.tenant_id AND d.endpoint_id = s.endpoint_id
            AND d.status = 'pending' AND d.id <> ALL($3::uuid[])
          RETURNING d.id)
        SELECT (SELECT coalesce(array_agg(id), '{}') FROM moved) AS moved,
@@ -116,6 +122,7 @@ export class AttemptRepository {
         ends.map(([, e]) => e.history.failures),
         ends.map(([, e]) => e.history.since),
         ends.map(([, e]) => e.disableReason),
+        ends.some(([, e]) => e.disableReason !== null),
       ],
       'attempts_record_batch',
     );

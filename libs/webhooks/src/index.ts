@@ -6,5 +6,6 @@ export * from './secret-rekeyer';
 export * from './migrations/1764000000005-create-webhooks';
 export * from './migrations/1764000000006-endpoint-slow-lane';
 export * from './migrations/1764000001005-endpoint-start-position';
+export * from './migrations/1764000001006-deliveries-due-index';
 export * from './webhook-endpoint.service';
 export * from './webhook-delivery.service';
