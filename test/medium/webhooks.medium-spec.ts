@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, Sql } from '@app/platform';
+import { Database, DomainError, Sql } from '@app/platform';
 import { WebhooksModule } from '@app/webhooks';
 import { AttemptRepository } from '@app/webhooks/attempt.repository';
 import { EndpointSecrets } from '@app/webhooks/endpoint-secrets';
@@ -222,54 +222,86 @@ describe('webhooks (medium: endpoint and delivery services on real PostgreSQL)',
     expect(intruderEvents).toEqual([]);
   });
 
-  it('records a batch of outcomes without reading the backlog, though statistics predate it', async () => {
-    const tenant = await make.tenant('backlog');
-    const ep = await make.endpoint(tenant);
-    const addDeliveries = (n: number, status: string) =>
-      m.db.query(
-        `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_type, status, next_attempt_at)
-         SELECT $1, gen_random_uuid(), $2, gen_random_uuid(), 'invoice.paid', $3,
-                CASE WHEN $3 = 'pending' THEN now() END
-         FROM generate_series(1, $4)`,
-        [tenant.tenantId, ep.id, status, n],
-      );
-    // Statistics from before the backlog: they say nothing is pending.
-    await addDeliveries(200, 'succeeded');
-    await m.db.query('ANALYZE webhook_deliveries');
-    await addDeliveries(20000, 'pending');
-    const batch = await m.db.query<{ id: string }>(
-      `SELECT id FROM webhook_deliveries WHERE tenant_id = $1 AND status = 'pending' LIMIT 50`,
-      [tenant.tenantId],
-    );
-    const history = { failures: 0, since: null, disabled: false };
-    // Rows of the table this connection has read and not yet reported, by any plan.
-    const rowsRead = async (tx: Sql) =>
-      (
-        await tx.query<{ rows: number }>(
-          `SELECT (seq_tup_read + coalesce(idx_tup_fetch, 0))::int AS rows
-           FROM pg_stat_xact_user_tables WHERE relname = 'webhook_deliveries'`,
-        )
-      )[0].rows;
-    const read = await m.db.transaction(async (tx) => {
-      const before = await rowsRead(tx);
-      const recorded = await new AttemptRepository().write(
-        tx,
-        batch.map((d) => ({
-          tenantId: tenant.tenantId,
-          attemptId: randomUUID(),
-          deliveryId: d.id,
-          endpointId: ep.id,
-          attempt: 0,
-          result: { statusCode: 200, error: null },
-          durationMs: 3,
-          responseBody: 'ok',
-        })),
-        batch.map(() => ({ status: 'succeeded', delayMs: null, disableReason: null, history })),
-        new Map([[ep.id, { history, disableReason: null }]]),
-      );
-      expect(recorded.every((r) => r.moved)).toBe(true);
-      return (await rowsRead(tx)) - before;
+  describe('a backlog of 20,000 pending deliveries behind statistics that say none are pending', () => {
+    let tenant: Awaited<ReturnType<typeof make.tenant>>;
+    let endpointId: string;
+    let batch: string[];
+
+    beforeAll(async () => {
+      tenant = await make.tenant('backlog');
+      endpointId = (await make.endpoint(tenant)).id;
+      const addDeliveries = (n: number, status: string) =>
+        m.db.query(
+          `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_type, status, next_attempt_at)
+           SELECT $1, gen_random_uuid(), $2, gen_random_uuid(), 'invoice.paid', $3,
+                  CASE WHEN $3 = 'pending' THEN now() END
+           FROM generate_series(1, $4)`,
+          [tenant.tenantId, endpointId, status, n],
+        );
+      await addDeliveries(200, 'succeeded');
+      await m.db.query('ANALYZE webhook_deliveries');
+      await addDeliveries(20000, 'pending');
     });
-    expect(read).toBeLessThan(1000);
+
+    // A fresh batch of 50 due deliveries for each test.
+    beforeEach(async () => {
+      const rows = await m.db.query<{ id: string }>(
+        `SELECT id FROM webhook_deliveries
+         WHERE tenant_id = $1 AND status = 'pending' AND attempt_count = 0
+           AND next_attempt_at <= now() LIMIT 50`,
+        [tenant.tenantId],
+      );
+      batch = rows.map((r) => r.id);
+    });
+
+    /** Rows of webhook_deliveries that `work` read, by any plan (sequential, index or bitmap). */
+    const rowsReadBy = (work: (tx: Sql) => Promise<void>) =>
+      m.db.transaction(async (tx) => {
+        const rowsRead = async () =>
+          (
+            await tx.query<{ rows: number }>(
+              `SELECT (seq_tup_read + coalesce(idx_tup_fetch, 0))::int AS rows
+               FROM pg_stat_xact_user_tables WHERE relname = 'webhook_deliveries'`,
+            )
+          )[0].rows;
+        const before = await rowsRead();
+        await work(tx);
+        return (await rowsRead()) - before;
+      });
+
+    it('records a batch of outcomes without reading the backlog', async () => {
+      const history = { failures: 0, since: null, disabled: false };
+      const read = await rowsReadBy(async (tx) => {
+        const recorded = await new AttemptRepository().write(
+          tx,
+          batch.map((deliveryId) => ({
+            tenantId: tenant.tenantId,
+            attemptId: randomUUID(),
+            deliveryId,
+            endpointId,
+            attempt: 0,
+            result: { statusCode: 200, error: null },
+            durationMs: 3,
+            responseBody: 'ok',
+          })),
+          batch.map(() => ({ status: 'succeeded', delayMs: null, disableReason: null, history })),
+          new Map([[endpointId, { history, disableReason: null }]]),
+        );
+        expect(recorded.every((r) => r.moved)).toBe(true);
+      });
+      expect(read).toBeLessThan(1000);
+    });
+
+    it('claims a batch of due deliveries without reading the backlog', async () => {
+      const read = await rowsReadBy(async (tx) => {
+        const inTx = { query: tx.query.bind(tx) } as unknown as Database;
+        const repo = new WebhookDeliveryRepository(inTx);
+        const claimed = await Promise.all(
+          batch.map((id) => repo.claimForAttempt(tenant.tenantId, id, 0, 30000)),
+        );
+        expect(claimed.every((c) => c !== null)).toBe(true);
+      });
+      expect(read).toBeLessThan(1000);
+    });
   });
 });

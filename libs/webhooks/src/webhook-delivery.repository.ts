@@ -150,12 +150,15 @@ export class WebhookDeliveryRepository {
       // Deliveries are found by primary key alone, before their endpoints are joined: with stale
       // statistics a plan that walked each endpoint's deliveries instead read thousands of rows
       // per claim. The UPDATE repeats the checks, so a row that moved meanwhile is not claimed.
+      // `coalesce(next_attempt_at, 'infinity')` (NULL is never due, as before) matches no index:
+      // a plain `next_attempt_at <= …` let PostgreSQL answer through the due index, which such
+      // statistics make look nearly empty, and it read every due delivery for each claim.
       `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS i(tenant_id, id, attempt)),
        due AS MATERIALIZED (
          SELECT d.tenant_id, d.id, d.endpoint_id, i.attempt FROM input i
          JOIN webhook_deliveries d ON d.tenant_id = i.tenant_id AND d.id = i.id
          WHERE d.status = 'pending' AND d.attempt_count = i.attempt
-           AND d.next_attempt_at <= now() + interval '1 second'),
+           AND coalesce(d.next_attempt_at, 'infinity') <= now() + interval '1 second'),
        ready AS MATERIALIZED (
          SELECT due.tenant_id, due.id, due.attempt FROM due
          JOIN webhook_endpoints e ON e.tenant_id = due.tenant_id AND e.id = due.endpoint_id
@@ -164,7 +167,7 @@ export class WebhookDeliveryRepository {
          UPDATE webhook_deliveries d SET next_attempt_at = now() + ($4::int * interval '1 millisecond')
          FROM ready r
          WHERE d.tenant_id = r.tenant_id AND d.id = r.id AND d.status = 'pending' AND d.attempt_count = r.attempt
-           AND d.next_attempt_at <= now() + interval '1 second'
+           AND coalesce(d.next_attempt_at, 'infinity') <= now() + interval '1 second'
          RETURNING d.tenant_id, d.id AS delivery_id, d.event_id, d.endpoint_id, d.attempt_count AS attempt)
        ${LOAD_CLAIMED}`,
       [
@@ -227,7 +230,8 @@ export class WebhookDeliveryRepository {
       `WITH claimed AS (
          UPDATE webhook_deliveries d SET next_attempt_at = now() + ($3::int * interval '1 millisecond')
          FROM unnest($1::uuid[], $2::uuid[]) AS p(tenant_id, id)
-         WHERE d.tenant_id = p.tenant_id AND d.id = p.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+         WHERE d.tenant_id = p.tenant_id AND d.id = p.id AND d.status = 'pending'
+           AND coalesce(d.next_attempt_at, 'infinity') <= now() -- not by the due index (claimMany)
          RETURNING d.tenant_id, d.id AS delivery_id, d.event_id, d.endpoint_id, d.attempt_count AS attempt)
        ${LOAD_CLAIMED} WHERE e.status = 'enabled' AND e.deleted_at IS NULL`,
       [picked.map((p) => p.tenantId), picked.map((p) => p.deliveryId), leaseMs],
