@@ -64,8 +64,8 @@ describe('retention (medium: RetentionPurger on real PostgreSQL)', () => {
     await cursorsAt(t, head - 2);
     await cursorsAt(other.tenantId, 100);
     await m.db.query(
-      `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_type, status)
-       VALUES ($1, $2, $3, $4, 'invoice.paid', 'pending')`,
+      `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, event_type, status, next_attempt_at)
+       VALUES ($1, $2, $3, $4, 'invoice.paid', 'pending', now())`,
       [t, randomUUID(), randomUUID(), awaited.id],
     );
     const sentOld = await message(t, 'sent', 40);
