@@ -53,7 +53,7 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
    */
   private readonly readAhead = new Map<
     string,
-    { after: number; events: Promise<StoredEvent[] | null> }
+    { after: number; events: Promise<StoredEvent[] | null>; owner: Job<StreamJob> }
   >();
   protected readonly queues: QueueRegistry;
   private readonly cursors: StreamCursorRepository;
@@ -82,7 +82,10 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
     try {
       await this.run(job, token);
     } finally {
-      this.readAhead.delete(job.data.tenantId);
+      // Only the job that read ahead drops it: another job for the tenant (the relay's, beside
+      // a continuation) finds the cursor locked and must leave the running job's batch alone.
+      const { tenantId } = job.data;
+      if (this.readAhead.get(tenantId)?.owner === job) this.readAhead.delete(tenantId);
     }
   }
 
@@ -90,7 +93,7 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
     const started = Date.now();
     const { tenantId } = job.data;
     for (;;) {
-      const step = await this.step(tenantId);
+      const step = await this.step(job);
       if (step === 'locked') {
         await job.moveToDelayed(Date.now() + 100, token);
         throw new DelayedError();
@@ -110,16 +113,19 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
     }
   }
 
-  private async step(tenantId: string): Promise<'locked' | 'idle' | 'more'> {
+  private async step(job: Job<StreamJob>): Promise<'locked' | 'idle' | 'more'> {
+    const { tenantId } = job.data;
     let events: StoredEvent[] = [];
     let result: Outcome | undefined;
-    const ahead = await this.takeReadAhead(tenantId);
+    const ahead = await this.peekReadAhead(tenantId);
     const outcome = await this.db.transaction(async (tx) => {
       // The head is read with the cursor, before hasWork: skipping only to a head read first,
       // a consumer cannot skip events committed after it looked for work (e.g. a webhook
       // endpoint created meanwhile, with its events right behind it).
       const cursor = await this.cursors.lock(tx, tenantId, this.queue);
       if (!cursor) return 'locked' as const;
+      // This job holds the tenant now: what was read ahead is used below or is stale.
+      this.readAhead.delete(tenantId);
       if (!(await this.hasWork(tx, tenantId))) {
         await this.cursors.skipTo(tx, tenantId, this.queue, cursor.head ?? 0);
         return 'idle' as const;
@@ -129,8 +135,7 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
           ? ahead.events
           : await this.store.readAfter(tx, tenantId, cursor.position, this.batchSize);
       if (!events.length) return 'idle' as const;
-      if (events.length === this.batchSize)
-        this.readNext(tenantId, events[events.length - 1].position);
+      if (events.length === this.batchSize) this.readNext(job, events[events.length - 1].position);
       result = await this.consume(tx, tenantId, events);
       await this.cursors.moveTo(tx, tenantId, this.queue, events[events.length - 1].position);
       return events.length < this.batchSize ? ('idle' as const) : ('more' as const);
@@ -144,18 +149,19 @@ export abstract class StreamConsumer<Outcome = void> implements QueueProcessor<S
   /**
    * The batch read ahead for this tenant, awaited before the transaction takes a connection (a
    * transaction waiting on a read that waits for a pooled connection could starve the pool).
+   * Left in place: only the job that then holds the cursor lock takes it.
    */
-  private async takeReadAhead(
+  private async peekReadAhead(
     tenantId: string,
   ): Promise<{ after: number; events: StoredEvent[] } | null> {
     const ahead = this.readAhead.get(tenantId);
-    this.readAhead.delete(tenantId);
     const events = ahead ? await ahead.events : null;
     return ahead && events?.length ? { after: ahead.after, events } : null;
   }
 
-  private readNext(tenantId: string, after: number): void {
+  private readNext(job: Job<StreamJob>, after: number): void {
+    const { tenantId } = job.data;
     const events = this.store.readAfter(this.db, tenantId, after, this.batchSize).catch(() => null);
-    this.readAhead.set(tenantId, { after, events });
+    this.readAhead.set(tenantId, { after, events, owner: job });
   }
 }
