@@ -50,6 +50,8 @@ export class KeyMaterial {
   private developmentMasterKey(): string {
     const dir = this.config.LEDGERLINE_DATA_DIR;
     const file = join(dir, 'master.key');
+    const existing = readIfPresent(file);
+    if (existing !== null) return existing;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Written aside, then linked into place (which fails if the file exists): a process starting
     // alongside sees no key file or a whole one, never one created but not yet written.
@@ -108,4 +110,14 @@ export class KeyMaterial {
 
 function pem(key: KeyObject): string {
   return key.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+/** The file's trimmed text, or null when there is no such file. */
+function readIfPresent(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
