@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { Agent } from 'undici';
+import { Agent, Dispatcher } from 'undici';
 import { ENDPOINT_SLOTS } from './endpoint-lanes';
 
 export interface PostResult {
@@ -54,8 +54,14 @@ export class PinnedHttpClient implements OnApplicationShutdown {
     return agent;
   }
 
-  /** POSTs without following redirects; keeps the first 1 KiB of the answer. */
-  async post(
+  /**
+   * POSTs without following redirects; keeps the first 1 KiB of the answer and reads at most
+   * 64 KiB of it. Straight to the pool's dispatch with a plain handler: request() wraps every
+   * call in an async resource, a body stream and an AbortSignal, which cost a sixth of the
+   * worker's CPU per delivery. `timeoutMs` bounds the whole attempt, time in the pool's queue
+   * included.
+   */
+  post(
     endpointId: string,
     url: URL,
     address: string,
@@ -63,33 +69,21 @@ export class PinnedHttpClient implements OnApplicationShutdown {
     body: string,
     timeoutMs: number,
   ): Promise<PostResult> {
-    // Straight to the pool: the top-level request() parses the URL again on every call.
-    const res = await this.agentFor(endpointId, url.origin, address).request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: 'POST',
-      headers,
-      body,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
+    return new Promise((resolve, reject) => {
+      const answer = new AnswerReader(resolve, reject, timeoutMs);
+      this.agentFor(endpointId, url.origin, address).dispatch(
+        {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: 'POST',
+          headers,
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        answer,
+      );
     });
-    let read = 0;
-    const kept: Buffer[] = [];
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      if (read < BODY_KEEP) kept.push(chunk.subarray(0, BODY_KEEP - read));
-      read += chunk.length;
-      if (read > BODY_READ_LIMIT) {
-        res.body.destroy();
-        break;
-      }
-    }
-    return {
-      statusCode: res.statusCode,
-      headers: res.headers,
-      // PostgreSQL text cannot hold NUL: an answer containing one could never be recorded.
-      body: Buffer.concat(kept).toString('utf8').replaceAll('\u0000', '\uFFFD'),
-    };
   }
 
   private evictLeastRecentlyUsed(): void {
@@ -100,5 +94,85 @@ export class PinnedHttpClient implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.agents.values()].map((a) => a.close().catch(() => undefined)));
+  }
+}
+
+/** Thrown when an attempt outlives its timeout (the sender records it as `timeout`). */
+export class AttemptTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/** One answer, read as undici hands it over: status, headers and the kept part of the body. */
+class AnswerReader implements Dispatcher.DispatchHandler {
+  private controller?: Dispatcher.DispatchController;
+  private readonly timer: NodeJS.Timeout;
+  private settled = false;
+  private statusCode = 0;
+  private headers: PostResult['headers'] = {};
+  private readonly kept: Buffer[] = [];
+  private read = 0;
+
+  constructor(
+    private readonly resolve: (result: PostResult) => void,
+    private readonly reject: (err: Error) => void,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(() => {
+      const timedOut = new AttemptTimeoutError();
+      this.fail(timedOut);
+      this.controller?.abort(timedOut);
+    }, timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Timed out while queued for a connection: never sent.
+    if (this.settled) controller.abort(new AttemptTimeoutError());
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: PostResult['headers'],
+  ): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.read < BODY_KEEP) this.kept.push(chunk.subarray(0, BODY_KEEP - this.read));
+    this.read += chunk.length;
+    // Enough read: the answer so far is the attempt's, and the connection is dropped.
+    if (this.read > BODY_READ_LIMIT) {
+      this.finish();
+      controller.abort(new Error('answer too long'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(error);
+  }
+
+  private finish(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve({
+      statusCode: this.statusCode,
+      headers: this.headers,
+      // PostgreSQL text cannot hold NUL: an answer containing one could never be recorded.
+      body: Buffer.concat(this.kept).toString('utf8').replaceAll('\u0000', '\uFFFD'),
+    });
+  }
+
+  private fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.reject(error);
   }
 }
