@@ -273,6 +273,16 @@ describe('SsrfGuard', () => {
       expect(g.isAllowedAddress(ip)).toBe(expected);
     });
 
+    it('gives the same verdicts from its kept ones, and after they were emptied', () => {
+      const kept = guard();
+      const verdicts = () =>
+        ['8.8.8.8', '127.0.0.1', '::ffff:7f00:1'].map((ip) => kept.isAllowedAddress(ip));
+      expect(verdicts()).toEqual([true, false, false]);
+      expect(verdicts()).toEqual([true, false, false]);
+      for (let i = 0; i < 10001; i++) kept.isAllowedAddress(`8.8.${i >> 8}.${i & 255}`);
+      expect(verdicts()).toEqual([true, false, false]);
+    });
+
     it('opens exactly the configured CIDRs', () => {
       const open = guard({ allowedCidrs: ['127.0.0.1/32', '::1/128'] });
       expect(open.isAllowedAddress('127.0.0.1')).toBe(true);

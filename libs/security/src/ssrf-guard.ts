@@ -36,6 +36,8 @@ const EXTRA_DENY: ReadonlyArray<readonly [string, Cidr]> = [
 ];
 
 const IPV4_MAPPED_PREFIX = 96;
+/** Verdicts kept per address (a webhook worker checks the same few before every attempt). */
+const VERDICTS_KEPT = 10000;
 
 async function defaultLookup(host: string): Promise<string[]> {
   const results = await dns.lookup(host, { all: true, verbatim: true });
@@ -91,6 +93,9 @@ export class SsrfGuard {
   private readonly allowHttp: boolean;
   private readonly allowed: Cidr[];
   private readonly lookup: (host: string) => Promise<string[]>;
+  // A verdict depends only on the address text and this guard's fixed settings, so it is kept:
+  // parsing and range matching cost more than the rest of an attempt's check. Emptied when full.
+  private readonly verdicts = new Map<string, string | null>();
 
   constructor(opts: SsrfGuardOptions) {
     this.allowHttp = opts.allowHttp;
@@ -163,6 +168,17 @@ export class SsrfGuard {
 
   /** Null when allowed, otherwise the name of the address class that is refused. */
   private refusal(ip: string): string | null {
+    if (typeof ip !== 'string') return 'invalid';
+    let verdict = this.verdicts.get(ip);
+    if (verdict === undefined) {
+      verdict = this.judge(ip);
+      if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear();
+      this.verdicts.set(ip, verdict);
+    }
+    return verdict;
+  }
+
+  private judge(ip: string): string | null {
     const text = typeof ip === 'string' ? stripBrackets(ip.trim()) : '';
     // Only canonical literals: dotted-quad IPv4 or IPv6 (never 0x7f.1 / 2130706433 forms).
     if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) {
