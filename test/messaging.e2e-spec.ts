@@ -376,9 +376,7 @@ describe('consent and consent-gated messaging (SPEC 7)', () => {
     const mail = await waitFor('confirmation mail', async () =>
       smtp.mails.find((m) => m.to.includes(`doi-${run}@example.com`)),
     );
-    const link = new RegExp(`${PUBLIC}/consent/confirm/\\S+`).exec(
-      mail.body.replace(/=\r\n/g, ''),
-    )![0];
+    const link = new RegExp(`${PUBLIC}/consent/confirm/\\S+`).exec(mail.text)![0];
     // Mailed once, on its first claimed attempt; the claim moved its next attempt ahead.
     const [claimed] = await ll.sql(
       `SELECT attempts, mailed_at IS NOT NULL AS mailed, next_attempt_at > now() AS held

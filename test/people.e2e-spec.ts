@@ -1,5 +1,5 @@
 import { Ledgerline, Tenant, waitFor } from './support/ledgerline';
-import { SmtpSink } from './support/smtp-sink';
+import { SmtpSink } from './support/message-sinks';
 import {
   createUser,
   login,
@@ -19,7 +19,7 @@ describe('people and sessions', () => {
   let smtp: SmtpSink;
 
   beforeAll(async () => {
-    smtp = await SmtpSink.start();
+    smtp = await new SmtpSink().start();
     ll = await Ledgerline.start({
       workers: 1,
       env: { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'https://ledgerline.example.com' },
@@ -31,7 +31,7 @@ describe('people and sessions', () => {
   });
   afterAll(async () => {
     await ll?.stop();
-    await smtp?.close();
+    await smtp?.stop();
   });
 
   const submit = async (type = 'crm.note.add', risk = 'medium') =>
@@ -260,11 +260,11 @@ describe('people and sessions', () => {
     const link = `https://ledgerline.example.com/console/actions/${action.id}`;
     const toApprover = await waitFor(
       'the approver notice',
-      async () => smtp.mails.find((m) => m.to.includes(approver.email) && m.raw.includes(link)),
+      async () => smtp.mails.find((m) => m.to.includes(approver.email) && m.text.includes(link)),
       15000,
     );
-    expect(toApprover.raw).toContain('Subject: Approval needed: crm.invoice.void (high risk)');
-    const about = () => smtp.mails.filter((m) => m.raw.includes(action.id));
+    expect(toApprover.text).toContain('Subject: Approval needed: crm.invoice.void (high risk)');
+    const about = () => smtp.mails.filter((m) => m.text.includes(action.id));
     await waitFor('every approver notice', async () => about().length >= 2, 5000);
     // The mail reaches the sink a moment before its row is marked sent.
     const rows = await waitFor(

@@ -8,6 +8,8 @@ export interface ReceivedMail {
   headers: Record<string, string>;
   body: string;
   raw: string;
+  /** The raw message with quoted-printable soft line breaks undone, so a long link reads whole. */
+  text: string;
 }
 
 /** Header fields of a raw RFC 5322 message, names lower-cased, folded lines joined. */
@@ -62,6 +64,7 @@ export class SmtpSink {
               headers,
               body,
               raw,
+              text: raw.replace(/=\r?\n/g, '').replace(/=3D/g, '='),
             });
             cb();
           };
@@ -75,6 +78,8 @@ export class SmtpSink {
         });
       },
     });
+    // A client that goes away mid-session (a worker stopped by a test) surfaces here as
+    // ECONNRESET; without a listener it would be an uncaught error in the test process.
     this.server.on('error', () => undefined);
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.server.address() as AddressInfo).port;
