@@ -133,6 +133,7 @@ export class Ledgerline {
   readonly apis: (Proc & { port: number })[] = [];
   readonly workers: Proc[] = [];
   private pg?: Client;
+  private sqlTail: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly extraEnv: Record<string, string> = {},
@@ -296,12 +297,20 @@ export class Ledgerline {
     return { status: res.status, headers: res.headers, body: parsed, text };
   }
 
-  async sql<R = any>(text: string, params: unknown[] = []): Promise<R[]> {
-    if (!this.pg) {
-      this.pg = new Client({ connectionString: this.dbUrl });
-      await this.pg.connect();
-    }
-    return (await this.pg.query(text, params)).rows as R[];
+  /**
+   * One connection, so a test's SET or BEGIN holds for its next statements; statements run one
+   * after another (pg deprecates overlapping queries on a client, as in a Promise.all of seeds).
+   */
+  sql<R = any>(text: string, params: unknown[] = []): Promise<R[]> {
+    const run = this.sqlTail.then(async () => {
+      if (!this.pg) {
+        this.pg = new Client({ connectionString: this.dbUrl });
+        await this.pg.connect();
+      }
+      return (await this.pg.query(text, params)).rows as R[];
+    });
+    this.sqlTail = run.catch(() => undefined);
+    return run;
   }
 
   /** The suite's Redis: a Cluster client when the suite runs with REDIS_CLUSTER_NODES. */
