@@ -161,7 +161,8 @@ export class WebhookReceiver {
         });
         res.end(answer.body ?? '');
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      // unref: an answer still delayed when the suite ends must not keep Jest running.
+      if (answer.delayMs) setTimeout(send, answer.delayMs).unref();
       else send();
     });
   }
