@@ -169,10 +169,23 @@ describe('fresh deliveries a worker holds when it stops or dies', () => {
       )
     )[0].n;
 
+  /** Where deliveries of these events stand: counts by status, tried or not, and when due. */
+  const whereAre = (eventIds: string[]) =>
+    ll.sql(
+      `SELECT status, attempt_count AS attempts, (next_attempt_at > now()) AS later,
+              (SELECT slow_until > now() FROM webhook_endpoints e WHERE e.id = d.endpoint_id) AS slow,
+              count(*)::int AS n
+       FROM unnest($2::uuid[]) AS m(event_id)
+       LEFT JOIN webhook_deliveries d ON d.tenant_id = $1 AND d.event_id = m.event_id
+       GROUP BY 1, 2, 3, 4`,
+      [tenant.tenantId, eventIds],
+    );
+
   beforeAll(async () => {
     // Answers slowly enough that fan-out runs far ahead of the attempts.
     receiver = (await WebhookReceiver.start()).on('/held', { status: 200, delayMs: 150 });
-    ll = await Ledgerline.start({ env: FAST_RECOVERY });
+    // A failed attempt's retry is an hour away: no retry job teaches a worker an endpoint's mark.
+    ll = await Ledgerline.start({ env: { ...FAST_RECOVERY, WEBHOOK_RETRY_SCHEDULE: '1h' } });
     tenant = await ll.createTenant('held');
   });
   afterAll(async () => {
@@ -219,7 +232,10 @@ describe('fresh deliveries a worker holds when it stops or dies', () => {
       `all ${HELD_EVENTS} events to be received`,
       async () => {
         for (const r of receiver.received('/held')) seen.add(payloadOf(r).data.id);
-        return ids.every((id) => seen.has(id));
+        const missing = ids.filter((id) => !seen.has(id));
+        if (missing.length === 0) return true;
+        // Thrown, so a timeout says where the missing ones are.
+        throw new Error(`${missing.length} missing: ${JSON.stringify(await whereAre(missing))}`);
       },
       60000,
       250,
@@ -236,5 +252,49 @@ describe('fresh deliveries a worker holds when it stops or dies', () => {
       30000,
       250,
     );
+  });
+
+  it("takes back an endpoint a killed worker marked slow on the next worker's first quick answer", async () => {
+    let hanging = true;
+    receiver.on('/marked', () => (hanging ? { hang: true } : { status: 200 }));
+    const created = await ll.request('POST', '/v1/webhooks/endpoints', {
+      key: tenant.apiKey,
+      body: { url: receiver.url('/marked'), eventTypes: ['marked.*'] },
+    });
+    const endpointId = created.body.id as string;
+    const slow = async () =>
+      (
+        await ll.sql<{ slow: boolean | null }>(
+          `SELECT slow_until > now() AS slow FROM webhook_endpoints WHERE id = $1`,
+          [endpointId],
+        )
+      )[0].slow;
+    const publish = async (n: number) =>
+      (
+        await ll.request('POST', '/v1/events/batch', {
+          key: tenant.apiKey,
+          body: { events: Array.from({ length: n }, () => event({ type: 'marked.item' })) },
+        })
+      ).body.ids as string[];
+    // One attempt that hangs past 2 s marks the endpoint slow in PostgreSQL.
+    await publish(1);
+    await waitFor('the endpoint marked slow', slow, 10000);
+    // The next events wait for the slow lane, whose 8 slots for the endpoint hang too.
+    const owed = await publish(20);
+    await receiver.waitForCount(9, '/marked');
+    for (const w of ll.workers) await ll.stopProc(w, 'SIGKILL');
+    hanging = false;
+    // The new worker never saw the mark happen: its slow lane finds it in PostgreSQL.
+    await ll.startWorker();
+    await waitFor('the endpoint back in the fast lane', async () => (await slow()) === null, 10000);
+    const got = await waitFor(
+      'every owed event received',
+      async () => {
+        const ids = new Set(receiver.received('/marked').map((r) => payloadOf(r).data.id));
+        return owed.every((id) => ids.has(id)) && ids;
+      },
+      20000,
+    );
+    expect(got.size).toBeGreaterThanOrEqual(owed.length);
   });
 });

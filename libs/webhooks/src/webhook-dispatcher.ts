@@ -130,6 +130,9 @@ export class WebhookDispatcher implements QueueProcessor<QueueName.Delivery> {
   }
 
   private async deliverInSlowLane(claimed: ClaimedAttempt): Promise<void> {
+    // Another worker (or this one before a restart) may have marked it: learnt here, a quick
+    // answer brings it back to the fast lane instead of leaving it slow for the whole mark.
+    this.lanes.learn(claimed.endpoint.id, claimed.endpoint.slowUntil);
     if ((await this.rateLimiter.wait(claimed.endpoint)) > 0) {
       await this.deliveries.unclaim(claimed.endpoint.tenantId, claimed.deliveryId, claimed.attempt);
       return;
