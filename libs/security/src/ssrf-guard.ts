@@ -179,7 +179,7 @@ export class SsrfGuard {
   }
 
   private judge(ip: string): string | null {
-    const text = typeof ip === 'string' ? stripBrackets(ip.trim()) : '';
+    const text = stripBrackets(ip.trim());
     // Only canonical literals: dotted-quad IPv4 or IPv6 (never 0x7f.1 / 2130706433 forms).
     if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) {
       return 'invalid';
